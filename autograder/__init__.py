@@ -1,0 +1,1 @@
+"""Build, check and grading tools for the bilingual JAX course."""

@@ -1,0 +1,183 @@
+"""Command line behind the Makefile's verbs: notebooks, check-sync, run-notebooks, try, course."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from autograder import paths
+from autograder.source import SourceError
+
+
+def cmd_notebooks(_args) -> int:
+    from autograder.generate import write_all
+
+    changed = write_all()
+    for rel in changed:
+        print(f"wrote {rel}")
+    print(f"{len(changed)} file(s) changed" if changed else "all generated files already up to date")
+    return 0
+
+
+def cmd_check(_args) -> int:
+    from autograder.sync import check
+
+    problems = check()
+    for problem in problems:
+        print(f"check-sync: {problem}", file=sys.stderr)
+    if problems:
+        print(f"check-sync: FAILED, {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print("check-sync: every generated notebook matches its source; languages pair up; releases leak nothing")
+    return 0
+
+
+def _require_backend(backend: str | None) -> None:
+    """Fail loudly instead of letting JAX fall back to the CPU."""
+    platforms = os.environ.get("JAX_PLATFORMS", "")
+    if not backend:
+        return
+    import jax
+
+    try:
+        devices = jax.devices(backend)
+    except RuntimeError as exc:
+        sys.exit(f"run-notebooks: JAX_PLATFORMS={platforms!r} but no {backend} device is usable: {exc}")
+    print(f"run-notebooks: running on {devices}")
+
+
+def cmd_run(args) -> int:
+    from autograder.execute import run_all, timing_table
+
+    _require_backend(args.require_backend)
+    sources = sorted(paths.ROOT.glob("notebooks/*/*.ipynb")) + sorted(paths.ROOT.glob("solutions/*/*/*.ipynb"))
+    if args.only:
+        sources = [s for s in sources if any(part in s.as_posix() for part in args.only)]
+    if not sources:
+        print("run-notebooks: no notebooks found; run `make notebooks` first", file=sys.stderr)
+        return 1
+    out = Path(args.out).resolve()
+    jobs = [(src, out / "executed" / src.relative_to(paths.ROOT), src.relative_to(paths.ROOT).as_posix())
+            for src in sources]
+    print(f"run-notebooks: {len(jobs)} notebooks, {args.workers} at a time, "
+          f"JAX_PLATFORMS={os.environ.get('JAX_PLATFORMS', '(unset)')}", flush=True)
+    results = run_all(jobs, workers=args.workers, cell_timeout=args.cell_timeout,
+                      notebook_timeout=args.notebook_timeout)
+    table = timing_table(results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "timings.md").write_text(table, encoding="utf-8")
+    print("\n" + table + f"(also in {out / 'timings.md'}; slowest first)")
+    failures = [r for r in results if r.status != "ok"]
+    for r in failures:
+        print(f"\nFAILED {r.notebook} ({r.status}):\n{r.detail}", file=sys.stderr)
+    if failures:
+        print(f"\nrun-notebooks: {len(failures)} of {len(results)} notebooks failed: "
+              + ", ".join(r.notebook for r in failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _test_cell_errors(nb) -> dict[str, bool]:
+    """grade_id of each tests cell -> whether executing it raised."""
+    failed = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            failed[meta["grade_id"]] = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+    return failed
+
+
+def _execute_all_cells(nb, cwd: str):
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": cwd}}).execute()
+    return nb
+
+
+def cmd_try(args) -> int:
+    """An author's inner loop: validate one source and run everything it generates."""
+    from autograder.execute import run_notebook
+    from autograder.generate import _relative
+    from autograder.source import LANGS, read_source, render
+    from autograder import wrong
+
+    src = Path(args.source).resolve()
+    kind = "exercise" if src.parent.name == "solutions" else "lesson"
+    try:
+        nb = read_source(src)
+        answers = wrong.load(src.stem) if kind == "exercise" else []
+    except SourceError as exc:
+        print(f"try: {exc}", file=sys.stderr)
+        return 1
+    out = Path(tempfile.mkdtemp(prefix=f"try-{src.stem}-", dir=paths.ROOT / "build" if (paths.ROOT / "build").is_dir() else None))
+    ok = True
+    rendered = {}
+    for lang in LANGS:
+        rendered[lang] = render(nb, lang, badge_path="x.ipynb", exercise=kind == "exercise")
+        path = out / f"{src.stem}.{lang}.ipynb"
+        nbformat.write(rendered[lang], path)
+        result = run_notebook(path, out / f"{src.stem}.{lang}.out.ipynb", cell_timeout=120,
+                              notebook_timeout=300, label=f"{src.stem} [{lang}]")
+        print(f"{result.status:7} {result.seconds:5.1f}s  {result.notebook}")
+        if result.status != "ok":
+            print(result.detail)
+            ok = False
+    for answer in answers:
+        graded = _execute_all_cells(wrong.substitute(rendered["en"], answer.grade_id, answer.code), str(out))
+        failed = _test_cell_errors(graded)
+        # The tests cell after the replaced solution must fail; no other may.
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in graded.cells if c.metadata["nbgrader"].get("grade") or c.metadata["nbgrader"].get("solution")]
+        after = ids[ids.index(answer.grade_id) + 1:]
+        target = next((g for g in after if g in failed), None)
+        verdict = target is not None and failed[target] and not any(v for g, v in failed.items() if g != target)
+        print(f"{'rejected' if verdict else 'NOT REJECTED'}  {answer.grade_id}/{answer.name}: "
+              f"failing tests cells {[g for g, v in failed.items() if v]}")
+        ok &= verdict
+    print(f"try: {'OK' if ok else 'FAILED'} (work files in {out})")
+    return 0 if ok else 1
+
+
+def cmd_course(args) -> int:
+    from autograder.course import make_course
+
+    try:
+        make_course(Path(args.dir), args.lang)
+    except (SourceError, ValueError, FileExistsError) as exc:
+        print(f"course: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.build", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("notebooks", help="regenerate every notebook from its source").set_defaults(func=cmd_notebooks)
+    sub.add_parser("check", help="fail if generated files drift from sources").set_defaults(func=cmd_check)
+    run = sub.add_parser("run", help="execute every lesson and instructor exercise with papermill")
+    run.add_argument("--workers", type=int, default=2)
+    run.add_argument("--cell-timeout", type=int, default=120, help="seconds one cell may take")
+    run.add_argument("--notebook-timeout", type=int, default=300, help="seconds one notebook may take")
+    run.add_argument("--out", default=str(paths.ROOT / "build"))
+    run.add_argument("--only", nargs="*", help="run only notebooks whose path contains one of these")
+    run.add_argument("--require-backend", help="e.g. cuda: fail unless JAX can use that backend")
+    run.set_defaults(func=cmd_run)
+    tr = sub.add_parser("try", help="validate one source and execute what it generates")
+    tr.add_argument("source")
+    tr.set_defaults(func=cmd_try)
+    course = sub.add_parser("course", help="create a ready nbgrader course directory")
+    course.add_argument("dir")
+    course.add_argument("--lang", choices=("en", "zh"), default="en")
+    course.set_defaults(func=cmd_course)
+    args = parser.parse_args(argv)
+    # nbgrader shells out to `alembic` and papermill to `jupyter`: find them beside this interpreter.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Executes notebooks with papermill, a few at a time, and tabulates the timings.
+
+Each notebook runs in its own papermill process, in its own session so that a
+notebook that overruns its time limit is killed together with its kernel.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.paths import ROOT
+
+
+@dataclass(frozen=True)
+class Result:
+    notebook: str
+    seconds: float
+    status: str  # "ok", "failed" or "timeout"
+    detail: str = ""
+
+
+def _failure_detail(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        if "PapermillExecutionError" in line or "Exception encountered at" in line:
+            return "\n".join(lines[i : i + 12])
+    return "\n".join(lines[-12:])
+
+
+def run_notebook(src: Path, dest: Path, *, cell_timeout: int, notebook_timeout: int, label: str) -> Result:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    # Two notebooks share one GPU: never let the first grab most of its memory.
+    env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    env.setdefault("MPLBACKEND", "Agg")
+    # Hidden tests import autograder.testcell; the kernel must find it even when not installed.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    cmd = [
+        sys.executable, "-m", "papermill", str(src), str(dest),
+        "--kernel", "python3", "--cwd", str(dest.parent),
+        "--execution-timeout", str(cell_timeout), "--no-progress-bar", "--log-level", "ERROR",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=notebook_timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return Result(label, time.perf_counter() - start, "timeout",
+                      f"killed after the per-notebook limit of {notebook_timeout} s")
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        return Result(label, seconds, "failed", _failure_detail(stderr))
+    return Result(label, seconds, "ok")
+
+
+def run_all(jobs: list[tuple[Path, Path, str]], *, workers: int, cell_timeout: int,
+            notebook_timeout: int) -> list[Result]:
+    results = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(run_notebook, src, dest, cell_timeout=cell_timeout,
+                        notebook_timeout=notebook_timeout, label=label)
+            for src, dest, label in jobs
+        ]
+        for done, future in enumerate(as_completed(futures), 1):
+            result = future.result()
+            results.append(result)
+            print(f"[{done}/{len(jobs)}] {result.status:7} {result.seconds:6.1f}s  {result.notebook}", flush=True)
+    return sorted(results, key=lambda r: r.notebook)
+
+
+def timing_table(results: list[Result]) -> str:
+    rows = ["| notebook | seconds | status |", "|---|---:|---|"]
+    for r in sorted(results, key=lambda r: -r.seconds):
+        rows.append(f"| {r.notebook} | {r.seconds:.1f} | {r.status} |")
+    return "\n".join(rows) + "\n"

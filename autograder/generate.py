@@ -1,0 +1,78 @@
+"""Everything generated from the chapter sources, as {repository path: file text}."""
+from __future__ import annotations
+
+import posixpath
+
+from autograder import paths
+from autograder.release import generate_releases
+from autograder.source import LANGS, read_source, render, to_text
+
+
+def _relative(from_path: str, to_path: str) -> str:
+    return posixpath.relpath(to_path, posixpath.dirname(from_path))
+
+
+def lesson_files(slug: str) -> dict[str, str]:
+    nb = read_source(paths.source_path(slug, "lesson"))
+    files = {}
+    for lang, other in zip(LANGS, reversed(LANGS)):
+        path = paths.lesson_notebook(slug, lang)
+        other_path = _relative(path, paths.lesson_notebook(slug, other))
+        files[path] = to_text(render(nb, lang, badge_path=path, other_lang_path=other_path))
+    return files
+
+
+def exercise_files(slugs: list[str]) -> dict[str, str]:
+    files = {}
+    for lang, other in zip(LANGS, reversed(LANGS)):
+        for_release = {}
+        for slug in slugs:
+            nb = read_source(paths.source_path(slug, "exercise"))
+            instructor = paths.instructor_notebook(slug, lang)
+            release = paths.release_notebook(slug, lang)
+            files[instructor] = to_text(
+                render(nb, lang, badge_path=instructor, exercise=True,
+                       other_lang_path=_relative(instructor, paths.instructor_notebook(slug, other)))
+            )
+            # The release is made from a copy whose badge already points at the release path.
+            for_release[slug] = render(nb, lang, badge_path=release, exercise=True,
+                                       other_lang_path=_relative(release, paths.release_notebook(slug, other)))
+        for slug, student_nb in generate_releases(for_release, lang).items():
+            files[paths.release_notebook(slug, lang)] = to_text(student_nb)
+    return files
+
+
+def all_files(lessons: list[str] | None = None, exercises: list[str] | None = None) -> dict[str, str]:
+    lessons = paths.chapters("lesson") if lessons is None else lessons
+    exercises = paths.chapters("exercise") if exercises is None else exercises
+    files = {}
+    for slug in lessons:
+        files.update(lesson_files(slug))
+    files.update(exercise_files(exercises))
+    return files
+
+
+GENERATED_GLOBS = ("notebooks/*/*.ipynb", "solutions/*/*/*.ipynb", "exercises/*/*/*.ipynb")
+
+
+def existing_generated() -> set[str]:
+    found = set()
+    for pattern in GENERATED_GLOBS:
+        found.update(p.relative_to(paths.ROOT).as_posix() for p in paths.ROOT.glob(pattern))
+    return found
+
+
+def write_all() -> list[str]:
+    """Regenerate every file; delete generated files whose source is gone. Returns what changed."""
+    files = all_files()
+    changed = []
+    for rel, text in sorted(files.items()):
+        target = paths.ROOT / rel
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            changed.append(rel)
+    for rel in sorted(existing_generated() - files.keys()):
+        (paths.ROOT / rel).unlink()
+        changed.append(f"{rel} (deleted: no source)")
+    return changed

@@ -1,0 +1,237 @@
+"""Reads a bilingual chapter source and renders one language of it as a notebook.
+
+A source is jupytext MyST markdown (see docs/authoring.md). Prose cells carry
+``lang: en`` or ``lang: zh``; code cells are shared unless tagged the same way.
+Exercise sources also carry nbgrader ``solution`` and ``tests`` cells.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from autograder import paths
+
+LANGS = ("en", "zh")
+KINDS = ("lesson", "exercise")
+
+SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+# The oldest JAX the notebooks are run against; Colab upgrades only when older.
+MIN_JAX = (0, 10)
+
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+OTHER_LANGUAGE = {"en": "简体中文版", "zh": "English version"}
+
+
+class SourceError(Exception):
+    """A chapter source breaks the authoring rules; the message names file and cell."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    slug: str  # e.g. "01_jax_numpy"
+    kind: str  # "lesson" or "exercise"
+
+    @property
+    def source(self) -> Path:
+        return paths.source_path(self.slug, self.kind)
+
+
+def read_source(path: Path) -> nbformat.NotebookNode:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SourceError(f"{path}: source file is missing") from None
+    try:
+        nb = jupytext.reads(text, fmt="md:myst")
+    except Exception as exc:  # jupytext raises many kinds; all mean "unreadable source"
+        raise SourceError(f"{path}: cannot parse as MyST markdown: {exc}") from exc
+    validate(nb, path)
+    return nb
+
+
+def _where(path: Path, index: int, cell) -> str:
+    first = next((line for line in cell.source.splitlines() if line.strip()), "")
+    return f"{path}: cell {index} ({first[:60]!r})"
+
+
+def _heading_levels(markdown: str) -> list[int]:
+    levels, in_fence = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        elif not in_fence and (m := re.match(r"(#{1,6})\s", line)):
+            levels.append(len(m.group(1)))
+    return levels
+
+
+def validate(nb, path: Path) -> None:
+    """Raise SourceError for the first broken rule (parity, tags, graded cells)."""
+    meta = nb.metadata
+    for lang in LANGS:
+        if not str(meta.get(f"title_{lang}", "")).strip():
+            raise SourceError(f"{path}: front matter needs title_{lang}")
+    cells = nb.cells
+    grade_ids: set[str] = set()
+    for i, cell in enumerate(cells):
+        lang = cell.metadata.get("lang")
+        if lang is not None and lang not in LANGS:
+            raise SourceError(f"{_where(path, i, cell)}: lang must be 'en' or 'zh', not {lang!r}")
+        if cell.cell_type == "markdown" and lang is None:
+            raise SourceError(f"{_where(path, i, cell)}: prose cell has no lang tag (en or zh)")
+        if lang == "en":
+            nxt = cells[i + 1] if i + 1 < len(cells) else None
+            if nxt is None or nxt.metadata.get("lang") != "zh" or nxt.cell_type != cell.cell_type:
+                raise SourceError(f"{_where(path, i, cell)}: English cell has no Chinese counterpart right after it")
+            if cell.cell_type == "markdown" and _heading_levels(cell.source) != _heading_levels(nxt.source):
+                raise SourceError(
+                    f"{_where(path, i, cell)}: headings differ between languages "
+                    f"(en {_heading_levels(cell.source)}, zh {_heading_levels(nxt.source)})"
+                )
+        if lang == "zh" and (i == 0 or cells[i - 1].metadata.get("lang") != "en"):
+            raise SourceError(f"{_where(path, i, cell)}: Chinese cell has no English counterpart right before it")
+        tags = set(cell.metadata.get("tags", []))
+        if tags & {"solution", "tests"}:
+            _validate_graded(cell, tags, _where(path, i, cell), grade_ids)
+
+
+def _validate_graded(cell, tags: set[str], where: str, grade_ids: set[str]) -> None:
+    if cell.cell_type != "code" or tags >= {"solution", "tests"}:
+        raise SourceError(f"{where}: a graded cell is one code cell tagged solution or tests")
+    if cell.metadata.get("lang"):
+        raise SourceError(f"{where}: graded cells are shared by both languages; remove lang")
+    grade_id = str(cell.metadata.get("grade_id", ""))
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", grade_id):
+        raise SourceError(f"{where}: needs a grade_id of letters, digits, _ or -")
+    if grade_id in grade_ids:
+        raise SourceError(f"{where}: grade_id {grade_id!r} is used twice")
+    grade_ids.add(grade_id)
+    if "solution" in tags:
+        if SOLUTION_BEGIN not in cell.source or SOLUTION_END not in cell.source:
+            raise SourceError(f"{where}: solution cell needs {SOLUTION_BEGIN} / {SOLUTION_END}")
+        return
+    points = cell.metadata.get("points")
+    if not isinstance(points, (int, float)) or points <= 0:
+        raise SourceError(f"{where}: tests cell needs points > 0")
+    hidden_test_names(cell.source, where)
+
+
+def hidden_block(source: str) -> str:
+    if HIDDEN_BEGIN not in source:
+        return ""
+    return source.split(HIDDEN_BEGIN, 1)[1].split(HIDDEN_END, 1)[0]
+
+
+def hidden_test_names(source: str, where: str = "tests cell") -> list[str]:
+    """Names of the pytest-style functions in a tests cell's hidden block."""
+    block = hidden_block(source)
+    if not block or HIDDEN_END not in source:
+        raise SourceError(f"{where}: tests cell needs {HIDDEN_BEGIN} ... {HIDDEN_END}")
+    try:
+        tree = ast.parse(block)
+    except SyntaxError as exc:
+        raise SourceError(f"{where}: hidden tests do not parse: {exc}") from exc
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            names.append(node.name)
+        elif not isinstance(node, (ast.FunctionDef, ast.Import, ast.ImportFrom)):
+            raise SourceError(
+                f"{where}: hidden block may hold only imports and def test_...() functions "
+                f"(line {node.lineno} of the block is a {type(node).__name__})"
+            )
+    if not names:
+        raise SourceError(f"{where}: hidden block defines no test_ function")
+    return names
+
+
+def graded_cells(nb, tag: str) -> dict[str, nbformat.NotebookNode]:
+    return {c.metadata["grade_id"]: c for c in nb.cells if tag in c.metadata.get("tags", [])}
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _header_cells(nb, lang: str, badge_path: str, other_lang_path: str | None):
+    title = nb.metadata[f"title_{lang}"]
+    colab = f"{paths.colab_base()}/{badge_path}"
+    lines = [f"# {title}", "", f"[![Open In Colab]({COLAB_BADGE})]({colab})"]
+    if other_lang_path:
+        lines[-1] += f" · [{OTHER_LANGUAGE[lang]}]({other_lang_path})"
+    setup = (
+        "# Colab ships JAX; upgrade it only there and only when it is older than this course needs.\n"
+        "import sys\n"
+        'if "google.colab" in sys.modules:\n'
+        "    import importlib.metadata, subprocess\n"
+        '    if tuple(int(p) for p in importlib.metadata.version("jax").split(".")[:2]) < '
+        f"{MIN_JAX}:\n"
+        '        subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
+        f'"jax>={MIN_JAX[0]}.{MIN_JAX[1]}"], check=True)\n'
+        f'LANG = "{lang}"  # language of messages printed by shared code'
+    )
+    return [nbformat.v4.new_markdown_cell("\n".join(lines)), nbformat.v4.new_code_cell(setup)]
+
+
+def _nbgrader_meta(cell, index: int, kind: str) -> dict:
+    tags = cell.metadata.get("tags", [])
+    base = {"schema_version": 3, "task": False, "solution": False, "grade": False, "locked": True}
+    if "solution" in tags:
+        return {**base, "solution": True, "locked": False, "grade_id": cell.metadata["grade_id"]}
+    if "tests" in tags:
+        return {**base, "grade": True, "grade_id": cell.metadata["grade_id"], "points": cell.metadata["points"]}
+    return {**base, "grade_id": f"{kind}_{index:03d}"}
+
+
+def with_runner(source: str) -> str:
+    """Append to the hidden block the call that runs its test functions."""
+    names = hidden_test_names(source)
+    call = "from autograder.testcell import run_tests\nrun_tests(" + ", ".join(names) + ")\n"
+    head, tail = source.split(HIDDEN_END, 1)
+    if not head.endswith("\n"):
+        head += "\n"
+    return head + call + HIDDEN_END + tail
+
+
+def render(nb, lang: str, *, badge_path: str, other_lang_path: str | None = None, exercise: bool = False):
+    """One language of a source as a clean notebook (no outputs, stable ids)."""
+    out = nbformat.v4.new_notebook()
+    out.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    cells = _header_cells(nb, lang, badge_path, other_lang_path)
+    for cell in nb.cells:
+        if cell.metadata.get("lang", lang) != lang:
+            continue
+        tags = [t for t in cell.metadata.get("tags", []) if t not in ("solution", "tests")]
+        if cell.cell_type == "code":
+            source = with_runner(cell.source) if "tests" in cell.metadata.get("tags", []) else cell.source
+            new = nbformat.v4.new_code_cell(source)
+        elif cell.cell_type == "markdown":
+            new = nbformat.v4.new_markdown_cell(cell.source)
+        else:
+            new = nbformat.v4.new_raw_cell(cell.source)
+        if tags:
+            new.metadata["tags"] = tags
+        new.metadata["_graded"] = copy.deepcopy(
+            {k: cell.metadata[k] for k in ("tags", "grade_id", "points") if k in cell.metadata}
+        )
+        cells.append(new)
+    for i, cell in enumerate(cells):
+        graded = cell.metadata.pop("_graded", {})
+        cell.id = f"{lang}-{i:03d}"
+        if exercise:
+            cell.metadata["nbgrader"] = _nbgrader_meta(nbformat.from_dict({"metadata": graded}), i, "cell")
+    out.cells = cells
+    return out
+
+
+def to_text(nb) -> str:
+    """Serialise deterministically: same notebook, same bytes."""
+    return nbformat.writes(nb, version=4) + "\n"

@@ -1,0 +1,94 @@
+"""`make check-sync`: generated files match their sources, languages pair up, releases leak nothing."""
+from __future__ import annotations
+
+import json
+
+from autograder import paths
+from autograder.generate import all_files, existing_generated
+from autograder.source import (
+    HIDDEN_BEGIN,
+    SOLUTION_BEGIN,
+    SourceError,
+    graded_cells,
+    hidden_block,
+    read_source,
+)
+
+# Shorter lines (`return x`, `pass`) are too common to prove a leak.
+MIN_LEAK_LINE = 16
+
+
+def _first_line(cell) -> str:
+    return next((line for line in "".join(cell.get("source", "")).splitlines() if line.strip()), "")[:60]
+
+
+def describe_difference(rel: str, expected: str, actual: str) -> str:
+    try:
+        want, got = json.loads(expected), json.loads(actual)
+    except json.JSONDecodeError:
+        return f"{rel}: not valid notebook JSON; regenerate it with `make notebooks`"
+    want_cells, got_cells = want.get("cells", []), got.get("cells", [])
+    for i, (w, g) in enumerate(zip(want_cells, got_cells)):
+        if w != g:
+            return (f"{rel}: cell {i} ({_first_line(g)!r}) differs from what its source produces "
+                    "(edited by hand?); run `make notebooks`")
+    if len(want_cells) != len(got_cells):
+        return f"{rel}: has {len(got_cells)} cells, its source produces {len(want_cells)}; run `make notebooks`"
+    return f"{rel}: notebook metadata differs from what its source produces; run `make notebooks`"
+
+
+def secret_lines(slug: str) -> set[str]:
+    """Lines of reference solutions and hidden tests that must never reach a student."""
+    nb = read_source(paths.source_path(slug, "exercise"))
+    secrets = set()
+    for cell in graded_cells(nb, "solution").values():
+        body = cell.source.split(SOLUTION_BEGIN, 1)[1].split("### END SOLUTION", 1)[0]
+        secrets.update(line.strip() for line in body.splitlines())
+    for cell in graded_cells(nb, "tests").values():
+        secrets.update(line.strip() for line in hidden_block(cell.source).splitlines())
+    return {line for line in secrets if len(line) >= MIN_LEAK_LINE and not line.startswith("#")}
+
+
+def leaks(rel: str, text: str, secrets: set[str]) -> list[str]:
+    problems = []
+    for i, cell in enumerate(json.loads(text).get("cells", [])):
+        source = "".join(cell.get("source", ""))
+        for marker in (SOLUTION_BEGIN, HIDDEN_BEGIN):
+            if marker in source:
+                problems.append(f"{rel}: cell {i} ({_first_line(cell)!r}) still contains {marker!r}")
+        for line in sorted(secrets):
+            if line in source:
+                problems.append(f"{rel}: cell {i} ({_first_line(cell)!r}) reveals solution/hidden-test text: {line!r}")
+    return problems
+
+
+def check() -> list[str]:
+    problems = []
+    lessons, exercises = [], []
+    for kind, good in (("lesson", lessons), ("exercise", exercises)):
+        for slug in paths.chapters(kind):
+            try:
+                read_source(paths.source_path(slug, kind))
+                good.append(slug)
+            except SourceError as exc:
+                problems.append(str(exc))
+    for slug in paths.chapters("lesson"):
+        if slug not in paths.chapters("exercise"):
+            problems.append(f"{paths.source_path(slug, 'exercise')}: lesson {slug} has no exercise source")
+    expected = all_files(lessons, exercises)
+    for rel, text in sorted(expected.items()):
+        target = paths.ROOT / rel
+        if not target.exists():
+            problems.append(f"{rel}: missing; run `make notebooks`")
+        elif (actual := target.read_text(encoding="utf-8")) != text:
+            problems.append(describe_difference(rel, text, actual))
+    broken = {paths.release_notebook(s, l) for s in paths.chapters("exercise") if s not in exercises for l in ("en", "zh")}
+    for rel in sorted(existing_generated() - expected.keys() - broken):
+        problems.append(f"{rel}: generated file with no source; run `make notebooks` to delete it")
+    for slug in exercises:
+        secrets = secret_lines(slug)
+        for lang in ("en", "zh"):
+            target = paths.ROOT / paths.release_notebook(slug, lang)
+            if target.exists():
+                problems.extend(leaks(paths.release_notebook(slug, lang), target.read_text(encoding="utf-8"), secrets))
+    return problems
