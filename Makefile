@@ -48,7 +48,7 @@ unit: $(INSTALLED)  ## fast tests: sources, sync checks, badges, packaging
 	$(PY) -m pytest -q -m "not grading"
 
 grading: $(INSTALLED)  ## real nbgrader autograde of reference, blank and known-wrong answers
-	$(PY) -m pytest -q -m grading
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m grading
 
 lint: $(INSTALLED)  ## lint the CI workflows
 	$(VENV)/bin/actionlint .github/workflows/*.yml
@@ -61,7 +61,7 @@ course: $(INSTALLED)  ## make course DIR=<path> COURSE_LANG=en|zh: a ready nbgra
 test: $(INSTALLED)  ## everything CI runs: check-sync, lint, unit and grading tests, run-notebooks
 	$(MAKE) --no-print-directory check-sync
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 	$(MAKE) --no-print-directory run-notebooks
 
 clean:  ## remove build outputs (keeps .venv)

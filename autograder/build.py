@@ -15,8 +15,13 @@ from autograder.source import SourceError
 
 def cmd_notebooks(_args) -> int:
     from autograder.generate import write_all
+    from autograder.release import ReleaseError
 
-    changed = write_all()
+    try:
+        changed = write_all()
+    except (SourceError, ReleaseError) as exc:
+        print(f"notebooks: {exc}", file=sys.stderr)
+        return 1
     for rel in changed:
         print(f"wrote {rel}")
     print(f"{len(changed)} file(s) changed" if changed else "all generated files already up to date")

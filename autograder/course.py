@@ -14,7 +14,6 @@ c = get_config()  # noqa: F821 (nbgrader provides it)
 
 c.CourseDirectory.root = {root!r}
 c.CourseDirectory.course_id = {course_id!r}
-c.CourseDirectory.db_assignments = {assignments!r}
 # Student code and the hidden tests run in the kernel of the Python that runs nbgrader,
 # which must have this course's package (`autograder`) and JAX installed.
 c.Execute.timeout = 120
@@ -45,7 +44,6 @@ def make_course(target: Path, lang: str) -> Path:
             lang={"en": "English", "zh": "Chinese"}[lang],
             root=str(target),
             course_id=f"learn-jax-{lang}",
-            assignments=[{"name": s} for s in slugs],
             stub=CODE_STUB[lang],
             exchange=str(target / "exchange"),
         ),

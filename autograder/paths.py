@@ -29,6 +29,14 @@ def chapters(kind: str) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.md") if SLUG.match(p.stem))
 
 
+def shown(path: Path) -> str:
+    """A path as people read it in messages: relative to the repository when inside it."""
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def source_path(slug: str, kind: str) -> Path:
     return ROOT / ("notebooks" if kind == "lesson" else "solutions") / f"{slug}.md"
 

@@ -1,6 +1,7 @@
 """Student releases, made by nbgrader's own generate_assignment in a scratch course."""
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 from pathlib import Path
@@ -22,9 +23,14 @@ def generate_releases(instructor_nbs: dict[str, nbformat.NotebookNode], lang: st
     """Map assignment name -> instructor notebook to assignment name -> student notebook."""
     if not instructor_nbs:
         return {}
+    import nbgrader.api
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
+
+    # Every gradebook opened asks a fresh `alembic` process for the schema head (~3 s); it never changes.
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
 
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
         root = Path(tmp)

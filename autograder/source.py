@@ -47,18 +47,18 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SourceError(f"{path}: source file is missing") from None
+        raise SourceError(f"{paths.shown(path)}: source file is missing") from None
     try:
         nb = jupytext.reads(text, fmt="md:myst")
     except Exception as exc:  # jupytext raises many kinds; all mean "unreadable source"
-        raise SourceError(f"{path}: cannot parse as MyST markdown: {exc}") from exc
+        raise SourceError(f"{paths.shown(path)}: cannot parse as MyST markdown: {exc}") from exc
     validate(nb, path)
     return nb
 
 
 def _where(path: Path, index: int, cell) -> str:
     first = next((line for line in cell.source.splitlines() if line.strip()), "")
-    return f"{path}: cell {index} ({first[:60]!r})"
+    return f"{paths.shown(path)}: cell {index} ({first[:60]!r})"
 
 
 def _heading_levels(markdown: str) -> list[int]:
@@ -76,7 +76,7 @@ def validate(nb, path: Path) -> None:
     meta = nb.metadata
     for lang in LANGS:
         if not str(meta.get(f"title_{lang}", "")).strip():
-            raise SourceError(f"{path}: front matter needs title_{lang}")
+            raise SourceError(f"{paths.shown(path)}: front matter needs title_{lang}")
     cells = nb.cells
     grade_ids: set[str] = set()
     for i, cell in enumerate(cells):

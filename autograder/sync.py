@@ -74,7 +74,7 @@ def check() -> list[str]:
                 problems.append(str(exc))
     for slug in paths.chapters("lesson"):
         if slug not in paths.chapters("exercise"):
-            problems.append(f"{paths.source_path(slug, 'exercise')}: lesson {slug} has no exercise source")
+            problems.append(f"{paths.shown(paths.source_path(slug, 'exercise'))}: lesson {slug} has no exercise source")
     expected = all_files(lessons, exercises)
     for rel, text in sorted(expected.items()):
         target = paths.ROOT / rel

@@ -1,0 +1,61 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "grading: runs real nbgrader commands (slower)")
+
+
+def pytest_collection_modifyitems(items):
+    # Under `pytest -n`, keep one chapter's grading on one worker so its course is graded once.
+    for item in items:
+        slug = getattr(getattr(item, "callspec", None), "params", {}).get("slug")
+        if slug:
+            item.add_marker(pytest.mark.xdist_group(slug))
+
+
+def tool_env(extra_path: Path | None = None) -> dict:
+    """Environment in which `nbgrader`, `alembic` and `jupyter` resolve to this interpreter's."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if extra_path:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(extra_path), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run(cmd, cwd, env=None, check=True):
+    proc = subprocess.run(cmd, cwd=cwd, env=env or tool_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def scratch_repo(tmp_path):
+    """A copy of the build tooling with only the small fixture chapter, so sync checks run in seconds."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copytree(ROOT / "autograder", repo / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", repo / "pyproject.toml")
+    shutil.copytree(FIXTURES / "notebooks", repo / "notebooks")
+    shutil.copytree(FIXTURES / "solutions", repo / "solutions")
+    return repo
+
+
+@pytest.fixture
+def build(scratch_repo):
+    """Run `python -m autograder.build ARGS` inside the scratch repository."""
+
+    def _build(*args, check=True):
+        return run([sys.executable, "-m", "autograder.build", *args], cwd=scratch_repo,
+                   env=tool_env(scratch_repo), check=check)
+
+    return _build

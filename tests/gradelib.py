@@ -1,0 +1,78 @@
+"""Grade notebooks with the real nbgrader command line in a course made by `make course`."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+
+from autograder import paths
+from autograder.course import make_course
+from conftest import run
+
+
+def solution_cells(nb) -> dict[str, int]:
+    return {c.metadata["nbgrader"]["grade_id"]: i for i, c in enumerate(nb.cells)
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def task_tests_cell(nb, solution_id: str) -> str:
+    """The grade_id of the first tests cell after a solution cell: the points that task is worth."""
+    start = solution_cells(nb)[solution_id]
+    for cell in nb.cells[start + 1:]:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            return cell.metadata["nbgrader"]["grade_id"]
+    raise AssertionError(f"no tests cell after solution {solution_id}")
+
+
+def submission(slug: str, lang: str, answers: dict[str, str]):
+    """The student release with some solution cells filled in (the rest left blank)."""
+    nb = nbformat.read(paths.ROOT / paths.release_notebook(slug, lang), as_version=4)
+    cells = solution_cells(nb)
+    for grade_id, code in answers.items():
+        nb.cells[cells[grade_id]].source = code
+    return nb
+
+
+def reference_answers(slug: str, lang: str) -> dict[str, str]:
+    nb = nbformat.read(paths.ROOT / paths.instructor_notebook(slug, lang), as_version=4)
+    return {gid: nb.cells[i].source for gid, i in solution_cells(nb).items()}
+
+
+def grade(course: Path, slug: str, submissions: dict[str, nbformat.NotebookNode]) -> dict[str, dict[str, float]]:
+    """student -> {tests cell grade_id: score}, after `nbgrader autograde`."""
+    run(["nbgrader", "generate_assignment", slug, "--force"], cwd=course)
+    for student, nb in submissions.items():
+        folder = course / "submitted" / student / slug
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, folder / f"{slug}.ipynb")
+    run(["nbgrader", "autograde", slug, "--force"], cwd=course)
+    return read_scores(course, slug, list(submissions))
+
+
+def read_scores(course: Path, slug: str, students: list[str]) -> dict[str, dict[str, float]]:
+    script = (
+        "import json, sys\n"
+        "from nbgrader.api import Gradebook\n"
+        "course, slug, students = sys.argv[1], sys.argv[2], sys.argv[3:]\n"
+        "out = {}\n"
+        "with Gradebook(f'sqlite:///{course}/gradebook.db') as gb:\n"
+        "    for s in students:\n"
+        "        sub = gb.find_submission_notebook(slug, slug, s)\n"
+        "        out[s] = {g.name: g.score for g in sub.grades}\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = run([sys.executable, "-c", script, str(course), slug, *students], cwd=course)
+    return json.loads(proc.stdout)
+
+
+def new_course(tmp: Path, lang: str) -> Path:
+    return make_course(tmp / f"course-{lang}", lang)
+
+
+def max_points(slug: str, lang: str) -> dict[str, float]:
+    nb = nbformat.read(paths.ROOT / paths.instructor_notebook(slug, lang), as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+

@@ -1,0 +1,63 @@
+"""`make course` gives a directory where the stock nbgrader commands run a whole class with no edits."""
+import csv
+import nbformat
+import pytest
+
+from autograder import paths
+from autograder.course import make_course
+from conftest import ROOT, run
+from gradelib import reference_answers
+
+pytestmark = pytest.mark.grading
+
+
+def test_make_course_refuses_a_non_empty_directory(tmp_path):
+    (tmp_path / "keep.txt").write_text("instructor notes")
+    result = run(["make", "-s", "course", f"DIR={tmp_path}", "COURSE_LANG=en"], cwd=ROOT, check=False)
+    assert result.returncode != 0
+    assert "not empty" in result.stderr
+    assert (tmp_path / "keep.txt").read_text() == "instructor notes"
+
+
+def test_make_course_rejects_an_unknown_language(tmp_path):
+    result = run(["make", "-s", "course", f"DIR={tmp_path / 'c'}", "COURSE_LANG=fr"], cwd=ROOT, check=False)
+    assert result.returncode != 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_release_submit_collect_autograde_feedback_export(tmp_path, lang):
+    slug = paths.chapters("exercise")[0]
+    course = tmp_path / "course"
+    run(["make", "-s", "course", f"DIR={course}", f"COURSE_LANG={lang}"], cwd=ROOT)
+    assert {p.name for p in (course / "source").iterdir()} == set(paths.chapters("exercise"))
+
+    run(["nbgrader", "generate_assignment", slug], cwd=course)
+    run(["nbgrader", "release_assignment", slug], cwd=course)
+
+    # The student's side: a separate folder that knows only the course id and the exchange.
+    student = tmp_path / "student"
+    student.mkdir()
+    exchange = f"--Exchange.root={course / 'exchange'}"
+    course_id = f"--course=learn-jax-{lang}"
+    run(["nbgrader", "fetch_assignment", slug, course_id, exchange], cwd=student)
+    fetched = student / slug / f"{slug}.ipynb"
+    nb = nbformat.read(fetched, as_version=4)
+    answers = reference_answers(slug, lang)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    nbformat.write(nb, fetched)
+    run(["nbgrader", "submit", slug, course_id, exchange], cwd=student)
+
+    run(["nbgrader", "collect", slug], cwd=course)
+    run(["nbgrader", "autograde", slug], cwd=course)
+    run(["nbgrader", "generate_feedback", slug], cwd=course)
+    run(["nbgrader", "export"], cwd=course)
+
+    rows = list(csv.DictReader((course / "grades.csv").open()))
+    mine = [r for r in rows if r["assignment"] == slug and r["student_id"] not in ("", None)]
+    assert len(mine) == 1
+    assert float(mine[0]["score"]) == float(mine[0]["max_score"]) > 0
+    feedback = next((course / "feedback").rglob(f"{slug}.html")).read_text(encoding="utf-8")
+    assert "test_" in feedback  # per-test results reach the student

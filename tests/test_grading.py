@@ -1,0 +1,52 @@
+"""Real `nbgrader autograde` runs: reference gets full marks, blank gets 0, each known-wrong answer loses its task."""
+from functools import cache
+
+import nbformat
+import pytest
+
+from autograder import paths, wrong
+from gradelib import grade, max_points, new_course, reference_answers, submission, task_tests_cell
+
+pytestmark = pytest.mark.grading
+
+CHAPTERS = paths.chapters("exercise")
+WRONG = [(a.slug, a) for slug in CHAPTERS for a in wrong.load(slug)]
+
+
+@pytest.fixture(scope="session")
+def scores(tmp_path_factory):
+    """One autograde run per chapter and language grades every student at once."""
+
+    @cache
+    def _scores(slug, lang):
+        course = new_course(tmp_path_factory.mktemp(f"{slug}-{lang}"), lang)
+        reference = reference_answers(slug, lang)
+        students = {"reference": submission(slug, lang, reference), "blank": submission(slug, lang, {})}
+        if lang == "en":
+            for answer in wrong.load(slug):
+                students[f"wrong-{answer.name}"] = submission(slug, lang, {**reference, answer.grade_id: answer.code})
+        return grade(course, slug, students)
+
+    return _scores
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("slug", CHAPTERS)
+def test_reference_gets_full_marks(scores, slug, lang):
+    assert scores(slug, lang)["reference"] == max_points(slug, lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("slug", CHAPTERS)
+def test_blank_submission_gets_zero(scores, slug, lang):
+    got = scores(slug, lang)["blank"]
+    assert set(got) == set(max_points(slug, lang))
+    assert sum(got.values()) == 0, got
+
+
+@pytest.mark.parametrize("slug,answer", WRONG, ids=[f"{s}-{a.grade_id}-{a.name}" for s, a in WRONG])
+def test_wrong_answer_loses_exactly_its_task(scores, slug, answer):
+    full = max_points(slug, "en")
+    release = nbformat.read(paths.ROOT / paths.release_notebook(slug, "en"), as_version=4)
+    expected = {**full, task_tests_cell(release, answer.grade_id): 0.0}
+    assert scores(slug, "en")[f"wrong-{answer.name}"] == expected, answer.why

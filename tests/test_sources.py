@@ -1,0 +1,106 @@
+"""Authoring rules, checked on small in-memory sources."""
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.source import SourceError, hidden_test_names, render, validate, with_runner
+import jupytext
+
+HEADER = "---\ntitle_en: T\ntitle_zh: 标题\n---\n\n"
+
+
+def parse(body: str):
+    return jupytext.reads(HEADER + textwrap.dedent(body), fmt="md:myst")
+
+
+GOOD = """\
++++ {"lang": "en"}
+
+## Hi
+
++++ {"lang": "zh"}
+
+## 你好
+
+```{code-cell} ipython3
+x = 1
+```
+
+```{code-cell} ipython3
+:lang: en
+print("hi")
+```
+
+```{code-cell} ipython3
+:lang: zh
+print("你好")
+```
+"""
+
+
+def test_good_source_renders_each_language():
+    nb = parse(GOOD)
+    validate(nb, Path("x.md"))
+    en = render(nb, "en", badge_path="notebooks/en/x.ipynb")
+    zh = render(nb, "zh", badge_path="notebooks/zh/x.ipynb")
+    assert [c.source for c in en.cells[2:]] == ["## Hi", "x = 1", 'print("hi")']
+    assert [c.source for c in zh.cells[2:]] == ["## 你好", "x = 1", 'print("你好")']
+    assert en.cells[0].source.startswith("# T") and zh.cells[0].source.startswith("# 标题")
+    assert [c.id for c in en.cells] == [f"en-{i:03d}" for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('+++ {"lang": "en"}\n\n## Hi\n', "no Chinese counterpart"),
+        ('+++ {"lang": "zh"}\n\n## 你好\n', "no English counterpart"),
+        ('+++ {"lang": "en"}\n\n## Hi\n\n+++ {"lang": "zh"}\n\n你好\n', "headings differ"),
+        ('+++ {"lang": "fr"}\n\nSalut\n', "lang must be"),
+        ("+++\n\nuntagged prose\n", "no lang tag"),
+        ("```{code-cell} ipython3\n:tags: [solution]\ndef f():\n    pass\n```\n", "grade_id"),
+        ("```{code-cell} ipython3\n:tags: [solution]\n:grade_id: f\ndef f():\n    pass\n```\n", "BEGIN SOLUTION"),
+        ("```{code-cell} ipython3\n:tags: [tests]\n:grade_id: t\nassert True\n```\n", "points"),
+        ("```{code-cell} ipython3\n:tags: [tests]\n:grade_id: t\n:points: 1\nassert True\n```\n", "HIDDEN TESTS"),
+        (
+            "```{code-cell} ipython3\n:tags: [tests]\n:grade_id: t\n:points: 1\n"
+            "### BEGIN HIDDEN TESTS\nassert f() == 1\n### END HIDDEN TESTS\n```\n",
+            "only imports and def test_",
+        ),
+    ],
+)
+def test_broken_sources_are_rejected_with_a_reason(body, message):
+    with pytest.raises(SourceError, match=message):
+        validate(parse(body), Path("x.md"))
+
+
+def test_front_matter_needs_both_titles():
+    nb = jupytext.reads("---\ntitle_en: T\n---\n\n+++ {\"lang\": \"en\"}\n\nx\n", fmt="md:myst")
+    with pytest.raises(SourceError, match="title_zh"):
+        validate(nb, Path("x.md"))
+
+
+def test_runner_call_runs_every_hidden_test():
+    cell = "assert 1\n### BEGIN HIDDEN TESTS\ndef test_a():\n    pass\n\ndef test_b():\n    pass\n### END HIDDEN TESTS"
+    assert hidden_test_names(cell) == ["test_a", "test_b"]
+    out = with_runner(cell)
+    assert "run_tests(test_a, test_b)\n### END HIDDEN TESTS" in out
+
+
+def test_run_tests_reports_every_failure(capsys):
+    from autograder.testcell import run_tests
+
+    def test_ok():
+        pass
+
+    def test_bad():
+        assert 1 == 2, "one is not two"
+
+    def test_crash():
+        raise ValueError("boom")
+
+    with pytest.raises(AssertionError) as err:
+        run_tests(test_ok, test_bad, test_crash)
+    assert "test_bad: one is not two" in str(err.value)
+    assert "test_crash: ValueError: boom" in str(err.value)
+    assert "ok   test_ok" in capsys.readouterr().out

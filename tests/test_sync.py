@@ -1,0 +1,83 @@
+"""check-sync catches the three kinds of drift, naming file and cell."""
+import json
+
+
+def _edit_cell(path, index, new_source):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"][index]["source"] = new_source
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def test_fresh_generation_is_in_sync_and_byte_identical(scratch_repo, build):
+    build("notebooks")
+    first = {p: p.read_bytes() for p in scratch_repo.rglob("*.ipynb")}
+    assert len(first) == 6  # 2 lessons, 2 instructor notebooks, 2 releases
+    build("check")
+    build("notebooks")
+    assert {p: p.read_bytes() for p in scratch_repo.rglob("*.ipynb")} == first
+
+
+def test_hand_edited_notebook_is_caught(scratch_repo, build):
+    build("notebooks")
+    _edit_cell(scratch_repo / "notebooks/zh/99_sample.ipynb", 2, "## 数组（手改）")
+    result = build("check", check=False)
+    assert result.returncode == 1
+    assert "notebooks/zh/99_sample.ipynb: cell 2" in result.stderr
+    build("notebooks")
+    build("check")
+
+
+def test_prose_cell_without_counterpart_is_caught(scratch_repo, build):
+    build("notebooks")
+    source = scratch_repo / "notebooks/99_sample.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace('+++ {"lang": "zh"}\n\n## 数组\n', ""), encoding="utf-8")
+    result = build("check", check=False)
+    assert result.returncode == 1
+    assert "notebooks/99_sample.md: cell 0" in result.stderr
+    assert "no Chinese counterpart" in result.stderr
+
+
+def test_headings_that_differ_between_languages_are_caught(scratch_repo, build):
+    source = scratch_repo / "notebooks/99_sample.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("## 数组", "### 数组"), encoding="utf-8")
+    result = build("check", check=False)
+    assert result.returncode == 1
+    assert "headings differ" in result.stderr
+
+
+def test_release_with_solution_text_is_caught(scratch_repo, build):
+    build("notebooks")
+    release = scratch_repo / "exercises/en/99_sample/99_sample.ipynb"
+    nb = json.loads(release.read_text(encoding="utf-8"))
+    index = next(i for i, c in enumerate(nb["cells"]) if c["metadata"]["nbgrader"].get("solution"))
+    _edit_cell(release, index, 'def double(x):\n    """Return 2 * x."""\n    return 2 * jnp.asarray(x)')
+    result = build("check", check=False)
+    assert result.returncode == 1
+    assert f"exercises/en/99_sample/99_sample.ipynb: cell {index}" in result.stderr
+    assert "reveals solution" in result.stderr
+
+
+def test_release_with_hidden_tests_is_caught(scratch_repo, build):
+    build("notebooks")
+    release = scratch_repo / "exercises/zh/99_sample/99_sample.ipynb"
+    nb = json.loads(release.read_text(encoding="utf-8"))
+    index = next(i for i, c in enumerate(nb["cells"]) if c["metadata"]["nbgrader"].get("grade"))
+    leaked = "".join(nb["cells"][index]["source"]) + "\nnp.testing.assert_allclose(double(x), 2 * x)"
+    _edit_cell(release, index, leaked)
+    result = build("check", check=False)
+    assert result.returncode == 1
+    assert f"exercises/zh/99_sample/99_sample.ipynb: cell {index}" in result.stderr
+
+
+def test_missing_and_orphaned_generated_files_are_caught(scratch_repo, build):
+    build("notebooks")
+    (scratch_repo / "notebooks/en/99_sample.ipynb").unlink()
+    orphan = scratch_repo / "notebooks/zh/98_gone.ipynb"
+    orphan.write_text("{}", encoding="utf-8")
+    result = build("check", check=False)
+    assert "notebooks/en/99_sample.ipynb: missing" in result.stderr
+    assert "notebooks/zh/98_gone.ipynb: generated file with no source" in result.stderr
+    build("notebooks")
+    assert not orphan.exists()
+    build("check")
