@@ -50,8 +50,9 @@ def _require_backend(backend: str | None) -> None:
 
     try:
         devices = jax.devices(backend)
-    except RuntimeError as exc:
-        sys.exit(f"run-notebooks: JAX_PLATFORMS={platforms!r} but no {backend} device is usable: {exc}")
+    except Exception as exc:  # JAX raises RuntimeError or AssertionError depending on what is missing
+        sys.exit(f"run-notebooks: FAILED: JAX_PLATFORMS={platforms!r} but no {backend} device is usable "
+                 f"({type(exc).__name__}: {exc}). Install CUDA JAX (pip install 'jax[cuda12]') on a GPU machine.")
     print(f"run-notebooks: running on {devices}")
 
 

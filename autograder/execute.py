@@ -38,7 +38,6 @@ def run_notebook(src: Path, dest: Path, *, cell_timeout: int, notebook_timeout: 
     env = dict(os.environ)
     # Two notebooks share one GPU: never let the first grab most of its memory.
     env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    env.setdefault("MPLBACKEND", "Agg")
     # Hidden tests import autograder.testcell; the kernel must find it even when not installed.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     cmd = [

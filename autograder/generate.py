@@ -42,6 +42,43 @@ def exercise_files(slugs: list[str]) -> dict[str, str]:
     return files
 
 
+TABLE_START, TABLE_END = "<!-- chapters:start -->", "<!-- chapters:end -->"
+TABLE_HEAD = {
+    "en": "| # | Chapter | Lesson | Exercise |\n|---|---|---|---|",
+    "zh": "| # | 章节 | 课程 | 练习 |\n|---|---|---|---|",
+}
+
+
+def _badge(rel: str) -> str:
+    return f"[![Colab](https://colab.research.google.com/assets/colab-badge.svg)]({paths.colab_base()}/{rel})"
+
+
+def chapter_table(readme_lang: str, lessons: list[str]) -> str:
+    rows = [TABLE_HEAD[readme_lang]]
+    for slug in lessons:
+        nb = read_source(paths.source_path(slug, "lesson"))
+        for lang in LANGS:
+            lesson, exercise = paths.lesson_notebook(slug, lang), paths.release_notebook(slug, lang)
+            rows.append(f"| {slug[:2]} {lang} | {nb.metadata['title_' + lang]} | "
+                        f"[ipynb]({lesson}) {_badge(lesson)} | [ipynb]({exercise}) {_badge(exercise)} |")
+    return "\n".join(rows)
+
+
+def readme_files(lessons: list[str]) -> dict[str, str]:
+    """The READMEs with their chapter tables regenerated between the markers."""
+    files = {}
+    for rel, lang in (("README.md", "en"), ("README.zh.md", "zh")):
+        path = paths.ROOT / rel
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if TABLE_START in text and TABLE_END in text:
+            head, rest = text.split(TABLE_START, 1)
+            tail = rest.split(TABLE_END, 1)[1]
+            files[rel] = f"{head}{TABLE_START}\n{chapter_table(lang, lessons)}\n{TABLE_END}{tail}"
+    return files
+
+
 def all_files(lessons: list[str] | None = None, exercises: list[str] | None = None) -> dict[str, str]:
     lessons = paths.chapters("lesson") if lessons is None else lessons
     exercises = paths.chapters("exercise") if exercises is None else exercises
@@ -49,6 +86,7 @@ def all_files(lessons: list[str] | None = None, exercises: list[str] | None = No
     for slug in lessons:
         files.update(lesson_files(slug))
     files.update(exercise_files(exercises))
+    files.update(readme_files(lessons))
     return files
 
 

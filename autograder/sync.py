@@ -23,6 +23,8 @@ def _first_line(cell) -> str:
 
 
 def describe_difference(rel: str, expected: str, actual: str) -> str:
+    if not rel.endswith(".ipynb"):
+        return f"{rel}: the generated part (chapter table) is stale; run `make notebooks`"
     try:
         want, got = json.loads(expected), json.loads(actual)
     except json.JSONDecodeError:
