@@ -8,8 +8,8 @@ from autograder.generate import all_files, existing_generated
 from autograder.source import (
     HIDDEN_BEGIN,
     SOLUTION_BEGIN,
+    SOLUTION_END,
     SourceError,
-    graded_cells,
     hidden_block,
     read_source,
 )
@@ -40,14 +40,25 @@ def describe_difference(rel: str, expected: str, actual: str) -> str:
 
 
 def secret_lines(slug: str) -> set[str]:
-    """Lines of reference solutions and hidden tests that must never reach a student."""
+    """Lines of reference solutions and hidden tests that must never reach a student.
+
+    A line that the source also shows publicly (an import, a visible self-check) is no secret.
+    """
     nb = read_source(paths.source_path(slug, "exercise"))
-    secrets = set()
-    for cell in graded_cells(nb, "solution").values():
-        body = cell.source.split(SOLUTION_BEGIN, 1)[1].split("### END SOLUTION", 1)[0]
-        secrets.update(line.strip() for line in body.splitlines())
-    for cell in graded_cells(nb, "tests").values():
-        secrets.update(line.strip() for line in hidden_block(cell.source).splitlines())
+    secrets, public = set(), set()
+    for cell in nb.cells:
+        text = cell.source
+        tags = cell.metadata.get("tags", [])
+        if "solution" in tags:
+            before, rest = text.split(SOLUTION_BEGIN, 1)
+            body, after = rest.split(SOLUTION_END, 1)
+            secrets.update(body.splitlines())
+            text = before + after
+        elif "tests" in tags:
+            secrets.update(hidden_block(text).splitlines())
+            text = text.replace(hidden_block(text), "")
+        public.update(line.strip() for line in text.splitlines())
+    secrets = {line.strip() for line in secrets} - public
     return {line for line in secrets if len(line) >= MIN_LEAK_LINE and not line.startswith("#")}
 
 
@@ -58,9 +69,8 @@ def leaks(rel: str, text: str, secrets: set[str]) -> list[str]:
         for marker in (SOLUTION_BEGIN, HIDDEN_BEGIN):
             if marker in source:
                 problems.append(f"{rel}: cell {i} ({_first_line(cell)!r}) still contains {marker!r}")
-        for line in sorted(secrets):
-            if line in source:
-                problems.append(f"{rel}: cell {i} ({_first_line(cell)!r}) reveals solution/hidden-test text: {line!r}")
+        for line in sorted(secrets & {line.strip() for line in source.splitlines()}):
+            problems.append(f"{rel}: cell {i} ({_first_line(cell)!r}) reveals solution/hidden-test text: {line!r}")
     return problems
 
 
