@@ -26,11 +26,17 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 install: $(INSTALLED)  ## create .venv and install the course and its tools
 
 lab: $(INSTALLED)  ## start JupyterLab on the lessons and exercises
-	$(PY) -m jupyter lab --notebook-dir=. notebooks/en/$(firstword $(notdir $(wildcard notebooks/en/*.ipynb)))
+	$(PY) -m jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/en/$(firstword $(notdir $(wildcard notebooks/en/*.ipynb)))
 
-demo: $(INSTALLED)  ## non-interactive: execute chapter 01 in both languages and grade its reference solution
+demo: $(INSTALLED)  ## non-interactive: run chapter 01 in both languages, then grade a submission with nbgrader
 	$(PY) -m autograder.build run --only notebooks/en/01_ notebooks/zh/01_ --out build/demo
-	$(PY) -m pytest -q tests/test_grading.py -k "01_jax_numpy and reference"
+	rm -rf build/demo/course
+	$(PY) -m autograder.build course build/demo/course --lang en
+	cd build/demo/course && nbgrader generate_assignment 01_jax_numpy --log-level=WARN \
+	  && mkdir -p submitted/demo-student/01_jax_numpy \
+	  && cp $(CURDIR)/solutions/en/01_jax_numpy/01_jax_numpy.ipynb submitted/demo-student/01_jax_numpy/ \
+	  && nbgrader autograde 01_jax_numpy --log-level=WARN && nbgrader export --log-level=WARN \
+	  && echo "demo: grades exported by nbgrader (build/demo/course/grades.csv):" && cat grades.csv
 
 notebooks: $(INSTALLED)  ## regenerate every notebook and release from its source
 	$(PY) -m autograder.build notebooks
