@@ -108,7 +108,6 @@ def _execute_all_cells(nb, cwd: str):
 def cmd_try(args) -> int:
     """An author's inner loop: validate one source and run everything it generates."""
     from autograder.execute import run_notebook
-    from autograder.generate import _relative
     from autograder.source import LANGS, read_source, render
     from autograder import wrong
 

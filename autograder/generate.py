@@ -24,10 +24,10 @@ def lesson_files(slug: str) -> dict[str, str]:
 
 def exercise_files(slugs: list[str]) -> dict[str, str]:
     files = {}
+    sources = {slug: read_source(paths.source_path(slug, "exercise")) for slug in slugs}
     for lang, other in zip(LANGS, reversed(LANGS)):
         for_release = {}
-        for slug in slugs:
-            nb = read_source(paths.source_path(slug, "exercise"))
+        for slug, nb in sources.items():
             instructor = paths.instructor_notebook(slug, lang)
             release = paths.release_notebook(slug, lang)
             files[instructor] = to_text(

@@ -8,6 +8,12 @@ def _edit_cell(path, index, new_source):
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _first_cell(release, nbgrader_flag):
+    nb = json.loads(release.read_text(encoding="utf-8"))
+    index = next(i for i, c in enumerate(nb["cells"]) if c["metadata"]["nbgrader"].get(nbgrader_flag))
+    return index, "".join(nb["cells"][index]["source"])
+
+
 def test_fresh_generation_is_in_sync_and_byte_identical(scratch_repo, build):
     build("notebooks")
     first = {p: p.read_bytes() for p in scratch_repo.rglob("*.ipynb")}
@@ -49,8 +55,7 @@ def test_headings_that_differ_between_languages_are_caught(scratch_repo, build):
 def test_release_with_solution_text_is_caught(scratch_repo, build):
     build("notebooks")
     release = scratch_repo / "exercises/en/99_sample/99_sample.ipynb"
-    nb = json.loads(release.read_text(encoding="utf-8"))
-    index = next(i for i, c in enumerate(nb["cells"]) if c["metadata"]["nbgrader"].get("solution"))
+    index, _ = _first_cell(release, "solution")
     _edit_cell(release, index, 'def double(x):\n    """Return 2 * x."""\n    return 2 * jnp.asarray(x)')
     result = build("check", check=False)
     assert result.returncode == 1
@@ -61,10 +66,8 @@ def test_release_with_solution_text_is_caught(scratch_repo, build):
 def test_release_with_hidden_tests_is_caught(scratch_repo, build):
     build("notebooks")
     release = scratch_repo / "exercises/zh/99_sample/99_sample.ipynb"
-    nb = json.loads(release.read_text(encoding="utf-8"))
-    index = next(i for i, c in enumerate(nb["cells"]) if c["metadata"]["nbgrader"].get("grade"))
-    leaked = "".join(nb["cells"][index]["source"]) + "\nnp.testing.assert_allclose(double(x), 2 * x)"
-    _edit_cell(release, index, leaked)
+    index, visible = _first_cell(release, "grade")
+    _edit_cell(release, index, visible + "\nnp.testing.assert_allclose(double(x), 2 * x)")
     result = build("check", check=False)
     assert result.returncode == 1
     assert f"exercises/zh/99_sample/99_sample.ipynb: cell {index}" in result.stderr
