@@ -27,6 +27,12 @@ MIN_JAX = (0, 10)
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 OTHER_LANGUAGE = {"en": "简体中文版", "zh": "English version"}
+SETUP_COMMENT = {
+    "en": ("# Colab ships JAX; upgrade it only there, and only if it is older than this course needs.",
+           "# the language of messages printed by shared code"),
+    "zh": ("# Colab 自带 JAX：只在 Colab 里、且版本低于本课程要求时才升级。",
+           "# 共用代码打印提示信息时使用的语言"),
+}
 
 
 class SourceError(Exception):
@@ -165,7 +171,7 @@ def _header_cells(nb, lang: str, badge_path: str, other_lang_path: str | None):
     if other_lang_path:
         lines[-1] += f" · [{OTHER_LANGUAGE[lang]}]({other_lang_path})"
     setup = (
-        "# Colab ships JAX; upgrade it only there and only when it is older than this course needs.\n"
+        SETUP_COMMENT[lang][0] + "\n"
         "import sys\n"
         'if "google.colab" in sys.modules:\n'
         "    import importlib.metadata, subprocess\n"
@@ -173,7 +179,7 @@ def _header_cells(nb, lang: str, badge_path: str, other_lang_path: str | None):
         f"{MIN_JAX}:\n"
         '        subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
         f'"jax>={MIN_JAX[0]}.{MIN_JAX[1]}"], check=True)\n'
-        f'LANG = "{lang}"  # language of messages printed by shared code'
+        f'LANG = "{lang}"  ' + SETUP_COMMENT[lang][1]
     )
     return [nbformat.v4.new_markdown_cell("\n".join(lines)), nbformat.v4.new_code_cell(setup)]
 

@@ -6,8 +6,16 @@ AssertionError at the end fails the cell.
 """
 import traceback
 
+LABELS = {
+    "en": {"ok": "ok  ", "fail": "FAIL", "summary": "{n} of {total} hidden tests failed"},
+    "zh": {"ok": "通过", "fail": "失败", "summary": "{total} 个隐藏测试中有 {n} 个未通过"},
+}
+
 
 def run_tests(*tests):
+    # The notebook's set-up cell defines LANG; the tests share the notebook's globals.
+    lang = tests[0].__globals__.get("LANG", "en") if tests else "en"
+    labels = LABELS.get(lang, LABELS["en"])
     failures = []
     for test in tests:
         try:
@@ -17,8 +25,9 @@ def run_tests(*tests):
             if not isinstance(exc, AssertionError):
                 message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             failures.append(f"{test.__name__}: {message}")
-            print(f"FAIL {test.__name__}: {message}")
+            print(f"{labels['fail']} {test.__name__}: {message}")
         else:
-            print(f"ok   {test.__name__}")
+            print(f"{labels['ok']} {test.__name__}")
     if failures:
-        raise AssertionError("\n".join(failures))
+        summary = labels["summary"].format(n=len(failures), total=len(tests))
+        raise AssertionError(summary + "\n" + "\n".join(failures))

@@ -101,6 +101,17 @@ def test_run_tests_reports_every_failure(capsys):
 
     with pytest.raises(AssertionError) as err:
         run_tests(test_ok, test_bad, test_crash)
+    assert "2 of 3 hidden tests failed" in str(err.value)
     assert "test_bad: one is not two" in str(err.value)
     assert "test_crash: ValueError: boom" in str(err.value)
     assert "ok   test_ok" in capsys.readouterr().out
+
+
+def test_run_tests_speaks_the_notebook_language(capsys):
+    from autograder.testcell import run_tests
+
+    namespace = {"LANG": "zh"}
+    exec("def test_bad():\n    assert False, '应为 2'", namespace)
+    with pytest.raises(AssertionError, match="1 个隐藏测试中有 1 个未通过"):
+        run_tests(namespace["test_bad"])
+    assert "失败 test_bad: 应为 2" in capsys.readouterr().out
