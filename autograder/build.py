@@ -88,12 +88,13 @@ def cmd_run(args) -> int:
 
 
 def _test_cell_errors(nb) -> dict[str, bool]:
-    """grade_id of each tests cell -> whether executing it raised."""
+    """grade_id of each tests cell -> whether any of its hidden tests failed (error or partial credit)."""
     failed = {}
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade"):
-            failed[meta["grade_id"]] = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            failed[meta["grade_id"]] = any(o.get("output_type") in ("error", "execute_result")
+                                           for o in cell.get("outputs", []))
     return failed
 
 

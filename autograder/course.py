@@ -14,9 +14,33 @@ c = get_config()  # noqa: F821 (nbgrader provides it)
 
 c.CourseDirectory.root = {root!r}
 c.CourseDirectory.course_id = {course_id!r}
-# Student code and the hidden tests run in the kernel of the Python that runs nbgrader,
-# which must have this course's package (`autograder`) and JAX installed.
-c.Execute.timeout = 120
+# Grading: stock nbgrader commands, hardened execution (docs/grading-security.md).
+# Student code runs in a sandbox; hidden tests run in the grading process and reach
+# student functions only with data. Remove this block to get stock nbgrader back.
+from autograder import nbgrader_plugin as _plugin  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades, IgnorePattern, LimitOutput,
+    SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+
+c.Autograde.exporter_class = _plugin.RobustExporter
+c.Autograde.autograde_preprocessors = [
+    _plugin.SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata]
+c.Autograde.pre_convert_hook = _plugin.mark_started
+c.Autograde.post_convert_hook = _plugin.mark_done
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Limits per submission (defaults shown); isolation = "required" refuses to grade unsandboxed.
+c.SandboxedExecute.workers = 0          # 0: one sandbox per CPU core
+c.SandboxedExecute.isolation = "auto"
+c.SandboxedExecute.memory_mb = 4096
+c.SandboxedExecute.cpu_seconds = 120
+c.SandboxedExecute.wall_seconds = 300
+c.SandboxedExecute.step_seconds = 60
+c.SandboxedExecute.output_kb = 256
+c.SandboxedExecute.processes = 64
+# c.SandboxedExecute.dask_scheduler = "tcp://scheduler:8786"  # grade on a Dask cluster
+c.Execute.timeout = 120  # used only by stock commands that still execute (e.g. validate)
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 # A local exchange inside the course, so release/fetch/submit/collect need no system folder.
 c.Exchange.root = {exchange!r}

@@ -58,7 +58,20 @@ def run_notebook(src: Path, dest: Path, *, cell_timeout: int, notebook_timeout: 
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         return Result(label, seconds, "failed", _failure_detail(stderr))
+    partial = _partially_failed_tests(dest)
+    if partial:
+        return Result(label, seconds, "failed", "hidden tests failed (partial credit) in " + ", ".join(partial))
     return Result(label, seconds, "ok")
+
+
+def _partially_failed_tests(executed: Path) -> list[str]:
+    """Tests cells whose run_tests returned partial credit: some hidden test failed without an error."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
+            and any(o.get("output_type") == "execute_result" for o in c.get("outputs", []))]
 
 
 def run_all(jobs: list[tuple[Path, Path, str]], *, workers: int, cell_timeout: int,

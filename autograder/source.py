@@ -105,6 +105,10 @@ def validate(nb, path: Path) -> None:
         tags = set(cell.metadata.get("tags", []))
         if tags & {"solution", "tests"}:
             _validate_graded(cell, tags, _where(path, i, cell), grade_ids)
+    student_names = set().union(*[defined_names(c.source) for c in graded_cells(nb, "solution").values()])
+    for i, cell in enumerate(cells):
+        if "tests" in cell.metadata.get("tags", []):
+            check_data_boundary(cell.source, student_names, _where(path, i, cell))
 
 
 def _validate_graded(cell, tags: set[str], where: str, grade_ids: set[str]) -> None:
@@ -157,6 +161,40 @@ def hidden_test_names(source: str, where: str = "tests cell") -> list[str]:
     return names
 
 
+def defined_names(source: str) -> set[str]:
+    """Top-level names a cell defines: what hidden tests may call as the student's."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def check_data_boundary(source: str, student_names: set[str], where: str) -> None:
+    """Hidden tests run in the trusted grader, student code in a sandbox; only data crosses.
+
+    Outside ``probe_`` functions a student name may only be called (arguments and
+    result are data). Anything else -- jit/grad/vmap of a student function, a
+    lambda around it, reading its attributes or the notebook's globals -- belongs
+    in a ``probe_`` function, which runs next to the student code and returns data.
+    """
+    tree = ast.parse(hidden_block(source))
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef) or fn.name.startswith("probe_"):
+            continue
+        called = {id(node.func) for node in ast.walk(fn) if isinstance(node, ast.Call)}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and node.id in student_names and id(node) not in called:
+                raise SourceError(
+                    f"{where}: {fn.name} uses the student's {node.id!r} other than by calling it "
+                    f"(line {node.lineno} of the hidden block); move that into a probe_ function "
+                    "that runs next to the student code and returns data"
+                )
+
+
 def graded_cells(nb, tag: str) -> dict[str, nbformat.NotebookNode]:
     return {c.metadata["grade_id"]: c for c in nb.cells if tag in c.metadata.get("tags", [])}
 
@@ -194,10 +232,11 @@ def _nbgrader_meta(cell, index: int, kind: str) -> dict:
     return {**base, "grade_id": f"{kind}_{index:03d}"}
 
 
-def with_runner(source: str) -> str:
-    """Append to the hidden block the call that runs its test functions."""
+def with_runner(source: str, points) -> str:
+    """Append to the hidden block the call that runs its test functions (its value is the partial credit)."""
     names = hidden_test_names(source)
-    call = "from autograder.testcell import run_tests\nrun_tests(" + ", ".join(names) + ")\n"
+    call = ("from autograder.testcell import run_tests\nrun_tests(" + ", ".join(names)
+            + f", points={points!r})\n")
     head, tail = source.split(HIDDEN_END, 1)
     if not head.endswith("\n"):
         head += "\n"
@@ -217,7 +256,8 @@ def render(nb, lang: str, *, badge_path: str, other_lang_path: str | None = None
             continue
         tags = [t for t in cell.metadata.get("tags", []) if t not in ("solution", "tests")]
         if cell.cell_type == "code":
-            source = with_runner(cell.source) if "tests" in cell.metadata.get("tags", []) else cell.source
+            is_tests = "tests" in cell.metadata.get("tags", [])
+            source = with_runner(cell.source, cell.metadata.get("points")) if is_tests else cell.source
             new = nbformat.v4.new_code_cell(source)
         elif cell.cell_type == "markdown":
             new = nbformat.v4.new_markdown_cell(cell.source)

@@ -1,21 +1,19 @@
-"""Runs the pytest-style hidden tests of one autograder cell inside the kernel.
+"""Runs the pytest-style hidden tests of one autograder cell inside a Jupyter kernel.
 
-nbgrader scores a test cell by whether it raises, so every test function is
-run, each failure is reported by name with its message, and one
-AssertionError at the end fails the cell.
+This is the stock-nbgrader path (an instructor's own run, or a course without the
+hardened pipeline). Scoring matches the hardened grader: a cell's points are
+split equally across its test functions. nbgrader reads a number returned by
+the cell as partial credit and an error as zero, so: all pass -> nothing,
+some fail -> the points earned, all fail -> AssertionError.
 """
 import traceback
 
-LABELS = {
-    "en": {"ok": "ok  ", "fail": "FAIL", "summary": "{n} of {total} hidden tests failed"},
-    "zh": {"ok": "通过", "fail": "失败", "summary": "{total} 个隐藏测试中有 {n} 个未通过"},
-}
+from autograder.messages import say
 
 
-def run_tests(*tests):
+def run_tests(*tests, points=None):
     # The notebook's set-up cell defines LANG; the tests share the notebook's globals.
     lang = tests[0].__globals__.get("LANG", "en") if tests else "en"
-    labels = LABELS.get(lang, LABELS["en"])
     failures = []
     for test in tests:
         try:
@@ -25,9 +23,14 @@ def run_tests(*tests):
             if not isinstance(exc, AssertionError):
                 message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             failures.append(f"{test.__name__}: {message}")
-            print(f"{labels['fail']} {test.__name__}: {message}")
+            print(f"{say('fail', lang)} {test.__name__}: {message}")
         else:
-            print(f"{labels['ok']} {test.__name__}")
-    if failures:
-        summary = labels["summary"].format(n=len(failures), total=len(tests))
-        raise AssertionError(summary + "\n" + "\n".join(failures))
+            print(f"{say('ok', lang)} {test.__name__}")
+    if not failures:
+        return None
+    passed, total = len(tests) - len(failures), len(tests)
+    if passed == 0 or points is None:
+        raise AssertionError(say("all_failed", lang, total=total) + "\n" + "\n".join(failures))
+    earned = round(points * passed / total, 6)
+    print(say("score", lang, passed=passed, total=total, earned=earned, points=points))
+    return earned

@@ -4,7 +4,6 @@ import nbformat
 import pytest
 
 from autograder import paths
-from autograder.course import make_course
 from conftest import ROOT, run
 from gradelib import reference_answers
 

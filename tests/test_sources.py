@@ -83,8 +83,8 @@ def test_front_matter_needs_both_titles():
 def test_runner_call_runs_every_hidden_test():
     cell = "assert 1\n### BEGIN HIDDEN TESTS\ndef test_a():\n    pass\n\ndef test_b():\n    pass\n### END HIDDEN TESTS"
     assert hidden_test_names(cell) == ["test_a", "test_b"]
-    out = with_runner(cell)
-    assert "run_tests(test_a, test_b)\n### END HIDDEN TESTS" in out
+    out = with_runner(cell, 3)
+    assert "run_tests(test_a, test_b, points=3)\n### END HIDDEN TESTS" in out
 
 
 def test_run_tests_reports_every_failure(capsys):
@@ -99,12 +99,18 @@ def test_run_tests_reports_every_failure(capsys):
     def test_crash():
         raise ValueError("boom")
 
+    # nbgrader reads the returned number as partial credit: one of three tests passed
+    assert run_tests(test_ok, test_bad, test_crash, points=3) == 1.0
+    out = capsys.readouterr().out
+    assert "FAIL test_bad: one is not two" in out
+    assert "FAIL test_crash: ValueError: boom" in out
+    assert "ok   test_ok" in out
+    assert "1 of 3 hidden tests passed: 1 of 3 points" in out
+    assert run_tests(test_ok, points=3) is None  # full marks: no number, no error
     with pytest.raises(AssertionError) as err:
-        run_tests(test_ok, test_bad, test_crash)
-    assert "2 of 3 hidden tests failed" in str(err.value)
+        run_tests(test_bad, test_crash, points=3)
+    assert "all 2 hidden tests failed" in str(err.value)
     assert "test_bad: one is not two" in str(err.value)
-    assert "test_crash: ValueError: boom" in str(err.value)
-    assert "ok   test_ok" in capsys.readouterr().out
 
 
 def test_run_tests_speaks_the_notebook_language(capsys):
@@ -112,6 +118,6 @@ def test_run_tests_speaks_the_notebook_language(capsys):
 
     namespace = {"LANG": "zh"}
     exec("def test_bad():\n    assert False, '应为 2'", namespace)
-    with pytest.raises(AssertionError, match="1 个隐藏测试中有 1 个未通过"):
-        run_tests(namespace["test_bad"])
+    with pytest.raises(AssertionError, match="1 个隐藏测试全部未通过"):
+        run_tests(namespace["test_bad"], points=2)
     assert "失败 test_bad: 应为 2" in capsys.readouterr().out

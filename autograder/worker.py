@@ -1,0 +1,252 @@
+"""The untrusted side: a warm zygote that forks one sandboxed process per submission.
+
+The zygote imports JAX, NumPy and IPython once; each fork starts grading with
+them loaded. A forked child isolates itself (``sandbox.enter``), forks the
+process that runs student code (pid 1 of a new pid namespace, so that when it
+ends every process the submission started ends with it), waits for it and
+reports how it ended on a status channel the student process cannot reach.
+
+The student process executes cells in an IPython shell and answers requests
+from the trusted grader: run a cell, define probes, call a function with data.
+Nothing in here decides a grade.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from autograder import sandbox, wire
+
+# What student code usually needs, loaded once in the zygote and shared by every fork.
+import jax  # noqa: E402,F401
+import jax.numpy as jnp  # noqa: E402
+from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+
+
+class CappedText(io.TextIOBase):
+    """A stdout/stderr that keeps the first ``cap`` characters and counts the rest."""
+
+    def __init__(self, cap: int):
+        self.cap, self.parts, self.kept, self.dropped = cap, [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        room = self.cap - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[... {self.dropped} more characters of output dropped]\n"
+        return out
+
+
+def _to_jax(array, impl):
+    if impl:
+        return jax.random.wrap_key_data(jnp.asarray(array), impl=impl)
+    return jnp.asarray(array)
+
+
+class StudentRuntime:
+    def __init__(self, sock, output_chars: int):
+        self.sock, self.cap = sock, output_chars
+        self.shell = InteractiveShell.instance(history_length=0)
+        self.shell.history_manager.enabled = False
+        self.shell.displayhook.write_output_prompt = lambda: None
+        self.shell.displayhook.write_format_data = lambda *a, **k: None
+        self.shell.colors = "NoColor"
+        self._tb = None
+        self.shell._showtraceback = self._keep_traceback
+
+    def _keep_traceback(self, etype, evalue, stb):
+        self._tb = (getattr(etype, "__name__", str(etype)), str(evalue)[:2000], "\n".join(stb)[-self.cap:])
+
+    def _captured(self, fn):
+        out, err = CappedText(self.cap), CappedText(self.cap)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            result = fn()
+        finally:
+            sys.stdout, sys.stderr = saved
+        return result, out.text(), err.text()
+
+    def run_cell(self, source: str) -> dict:
+        self._tb = None
+        result, out, err = self._captured(lambda: self.shell.run_cell(source, store_history=False))
+        reply = {"stdout": out, "stderr": err, "error": None, "result": None}
+        if self._tb is not None:
+            reply["error"] = list(self._tb)
+        elif getattr(result, "result", None) is not None:
+            try:
+                reply["result"] = repr(result.result)[: self.cap]
+            except Exception as exc:  # a hostile __repr__ costs only the display
+                reply["result"] = f"<unprintable {type(result.result).__name__}: {exc}>"
+        return reply
+
+    def call(self, name: str, args, kwargs) -> tuple[dict, list[bytes]]:
+        fn = self.shell.user_ns.get(name)
+        if fn is None:
+            return {"error": ["NameError", f"name {name!r} is not defined"]}, []
+        if not callable(fn):
+            return {"error": ["TypeError", f"{name!r} is a {type(fn).__name__}, not a function"]}, []
+
+        def invoke():
+            try:
+                return ("ok", fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 -- any failure of student code is reported
+                if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+                    return ("error", [type(exc).__name__, f"{type(exc).__name__} raised inside {name}"])
+                return ("error", [type(exc).__name__, str(exc)[:2000]])
+
+        (status, value), _, _ = self._captured(invoke)
+        if status == "error":
+            return {"error": value}, []
+        blobs: list[bytes] = []
+        try:
+            return {"value": wire.encode(value, blobs, where=f"the value {name} returned")}, blobs
+        except wire.WireError as exc:
+            return {"error": ["TypeError", str(exc)]}, []
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request, blobs = wire.recv(self.sock)
+            except wire.WireError:
+                return
+            op = request.get("op")
+            if op == "cell" or op == "define":
+                wire.send(self.sock, self.run_cell(str(request.get("source", ""))))
+            elif op == "call":
+                try:
+                    args = wire.decode(request["args"], blobs, to_jax=_to_jax)
+                    kwargs = wire.decode(request["kwargs"], blobs, to_jax=_to_jax)
+                except (wire.WireError, KeyError) as exc:
+                    wire.send(self.sock, {"error": ["WireError", str(exc)]})
+                    continue
+                reply, out_blobs = self.call(str(request.get("name")), args, kwargs)
+                wire.send(self.sock, reply, out_blobs)
+            else:
+                return
+
+
+# ------------------------------------------------------------------ processes
+
+
+def _use_compilation_cache(path: str) -> None:
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def _student_process(sock, limits: sandbox.Limits, isolated: bool, root: str, cache: bool) -> None:
+    """Pid 1 of the sandbox: never returns."""
+    code = 0
+    try:
+        sandbox.die_with_parent()
+        if isolated:
+            sandbox.finish_in_pid1()
+        else:
+            os.setsid()  # its own process group, so that the supervisor can kill all it started
+            os.chdir(os.path.join(root, "work"))
+        os.environ.clear()
+        os.environ.update(sandbox.environment())
+        if not isolated:
+            os.environ.update({"HOME": os.getcwd(), "TMPDIR": os.path.join(root, "tmp")})
+        sandbox.apply_limits(limits, isolated=isolated)
+        if cache:
+            _use_compilation_cache(sandbox.CACHE_MOUNT)
+        StudentRuntime(sock, limits.output_kb * 1024).serve()
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return f"signal:{name}"
+    return f"exit:{os.WEXITSTATUS(status)}"
+
+
+def _sandbox_child(data_fd: int, status_fd: int, job: dict) -> None:
+    """The supervisor: isolate, start the student process, report how it ended."""
+    data = socket.socket(fileno=data_fd)
+    status = socket.socket(fileno=status_fd)
+    limits = sandbox.Limits.from_dict(job["limits"])
+    root = job["root"]
+    isolated = bool(job["isolate"])
+    try:
+        if isolated:
+            cache = (job["cache"], bool(job.get("cache_writable"))) if job.get("cache") else None
+            sandbox.enter(Path(root), Path(job["files"]) if job.get("files") else None, limits, cache)
+        else:
+            os.setsid()
+            os.makedirs(os.path.join(root, "work"), exist_ok=True)
+            os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
+            if job.get("files"):
+                sandbox.copy_own_files(Path(job["files"]), Path(root) / "work")
+    except Exception as exc:  # noqa: BLE001
+        wire.send(status, {"ended": "setup-failed", "detail": str(exc)})
+        os._exit(1)
+    pid = os.fork()
+    if pid == 0:
+        status.close()
+        _student_process(data, limits, isolated, root, bool(isolated and job.get("cache")))
+    data.close()
+    _, st = os.waitpid(pid, 0)
+    if not isolated:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # whatever it started in its session
+        except ProcessLookupError:
+            pass
+    try:
+        wire.send(status, {"ended": describe_exit(st)})
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def zygote(control_fd: int) -> None:
+    """Serve spawn requests: each carries two sockets (data, status) and a job description."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    control = socket.socket(fileno=control_fd)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
+        except OSError:
+            return
+        if not msg:
+            return
+        job = json.loads(msg)
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _sandbox_child(fds[0], fds[1], job)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(f"{pid}\n".encode())
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    zygote(int(sys.argv[1]))
