@@ -121,6 +121,8 @@ class Sandbox:
         except (wire.WireError, OSError):
             self.kill()
             return "other", {"how": "no status"}
+        if ended == "limit:processes":
+            return "processes", {"processes": self.limits.processes}
         if ended.startswith("exit:"):
             return "exit", {"code": ended[5:]}
         if ended in ("signal:SIGSEGV", "signal:SIGABRT", "signal:SIGKILL", "signal:SIGXCPU"):
@@ -352,7 +354,7 @@ class Submission:
 
 
 _CRASH_KEYS = {"crash:timeout", "crash:signal:SIGSEGV", "crash:signal:SIGABRT", "crash:signal:SIGKILL",
-               "crash:signal:SIGXCPU", "crash:exit", "crash:protocol"}
+               "crash:signal:SIGXCPU", "crash:exit", "crash:protocol", "crash:processes"}
 
 
 def _outputs(reply: dict) -> dict:

@@ -21,6 +21,8 @@ MESSAGES = {
                              "zh": "进程被强制结束（超出了内存或 CPU 时间限制）"},
     "crash:signal:SIGXCPU": {"en": "the process used more than {cpu_seconds} s of CPU time",
                              "zh": "进程占用的 CPU 时间超过了 {cpu_seconds} 秒"},
+    "crash:processes": {"en": "stopped: it started more than {processes} processes",
+                        "zh": "已终止：启动的进程超过了 {processes} 个"},
     "crash:exit": {"en": "the process exited (exit code {code}) — do not call os._exit / sys.exit in your answer",
                    "zh": "进程退出了（退出码 {code}）——答案里不要调用 os._exit / sys.exit"},
     "crash:other": {"en": "the process ended unexpectedly ({how})", "zh": "进程意外结束（{how}）"},

@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -187,6 +188,27 @@ def describe_exit(status: int) -> str:
     return f"exit:{os.WEXITSTATUS(status)}"
 
 
+def _watch_process_count(pid: int, limit: int) -> tuple[int, bool]:
+    """Wait for the student process; kill the sandbox if it runs more than ``limit`` processes.
+
+    The kernel ignores RLIMIT_NPROC for root, so this count of the sandbox's own
+    /proc (its pid namespace only) is what stops a fork bomb there.
+    """
+    while True:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return st, False
+        try:
+            count = sum(1 for name in os.listdir("/proc") if name.isdigit())
+        except OSError:
+            count = 0
+        if count > limit:
+            os.kill(pid, signal.SIGKILL)  # pid 1 of the namespace: every process in it dies
+            _, st = os.waitpid(pid, 0)
+            return st, True
+        time.sleep(0.02)
+
+
 def _sandbox_child(data_fd: int, status_fd: int, job: dict) -> None:
     """The supervisor: isolate, start the student process, report how it ended."""
     data = socket.socket(fileno=data_fd)
@@ -212,14 +234,19 @@ def _sandbox_child(data_fd: int, status_fd: int, job: dict) -> None:
         status.close()
         _student_process(data, limits, isolated, root, bool(isolated and job.get("cache")))
     data.close()
-    _, st = os.waitpid(pid, 0)
+    ended = None
+    if isolated:
+        st, over = _watch_process_count(pid, limits.processes)
+        ended = "limit:processes" if over else None
+    else:
+        _, st = os.waitpid(pid, 0)
     if not isolated:
         try:
             os.killpg(pid, signal.SIGKILL)  # whatever it started in its session
         except ProcessLookupError:
             pass
     try:
-        wire.send(status, {"ended": describe_exit(st)})
+        wire.send(status, {"ended": ended or describe_exit(st)})
     except OSError:
         pass
     os._exit(0)

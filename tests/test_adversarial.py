@@ -454,6 +454,9 @@ CASES = [
     # 6. processes
     Case("fork-leak", "6 processes", "reference + 7 detached `sleep 98765` (setsid / double fork)", FULL,
          nb_case(top=[FORK_LEAK])),
+    Case("fork-bomb", "6 processes", "reference + a top-level cell starting 100 processes (limit 64)", FULL,
+         nb_case(top=["import subprocess\nkids = [subprocess.Popen(['sleep', '%s']) for _ in range(100)]\n"
+                      % SLEEP_MARK])),
     # 7. crashes inside one function
     Case("crash-exit", "7 crash", "replace_row calls os._exit(3) when i == 3 (1st test only)",
          scores(R=part(R, 2)), nb_case({"replace_row": wrapped("replace_row", CRASH_EXIT)})),
