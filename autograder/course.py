@@ -19,14 +19,15 @@ c.CourseDirectory.course_id = {course_id!r}
 # student functions only with data. Remove this block to get stock nbgrader back.
 from autograder import nbgrader_plugin as _plugin  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades, IgnorePattern, LimitOutput,
+    AssignLatePenalties, ClearHiddenTests, GetGrades, IgnorePattern, LimitOutput,
     SaveAutoGrades)
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 
 c.Autograde.exporter_class = _plugin.RobustExporter
+# (no second CheckCellMetadata: the sanitizing pass checked the metadata and only we have touched it since)
 c.Autograde.autograde_preprocessors = [
     _plugin.SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata]
+    AssignLatePenalties]
 c.Autograde.pre_convert_hook = _plugin.mark_started
 c.Autograde.post_convert_hook = _plugin.mark_done
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

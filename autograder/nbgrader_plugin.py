@@ -74,6 +74,28 @@ def mark_done(assignment, student, notebooks, **_):
 # ------------------------------------------------------------------ reading submissions
 
 
+# nbformat.v4.new_* validate every node against the JSON schema, which costs milliseconds each;
+# nbgrader validates the whole notebook when it writes it anyway.
+def _cell(cell_type: str, source: str):
+    node = {"cell_type": cell_type, "id": "", "metadata": {}, "source": source}
+    if cell_type == "code":
+        node.update(outputs=[], execution_count=None)
+    return nbformat.from_dict(node)
+
+
+def _stream(name: str, text: str):
+    return nbformat.from_dict({"output_type": "stream", "name": name, "text": text})
+
+
+def _error(ename: str, evalue: str, traceback: list[str]):
+    return nbformat.from_dict({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": traceback})
+
+
+def _result(text: str):
+    return nbformat.from_dict({"output_type": "execute_result", "execution_count": None,
+                               "data": {"text/plain": text}, "metadata": {}})
+
+
 def _clean_cell(raw, index: int):
     if not isinstance(raw, dict) or raw.get("cell_type") not in ("code", "markdown", "raw"):
         return None
@@ -82,9 +104,7 @@ def _clean_cell(raw, index: int):
         src = "".join(s for s in src if isinstance(s, str))
     if not isinstance(src, str):
         return None
-    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
-            "raw": nbformat.v4.new_raw_cell}[raw["cell_type"]]
-    cell = make(src)
+    cell = _cell(raw["cell_type"], src)
     cell.id = f"cell-{index:04d}"
     meta = raw.get("metadata")
     nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
@@ -170,6 +190,7 @@ class RobustExporter(NotebookExporter):
             _state["root"] = coursedir.root
             _state["converter"] = parent
             _remove_half_written(coursedir, parent.log)
+            _prestart()
 
     def from_filename(self, filename, resources=None, **kw):
         nb, problem = read_submission(filename, self._known_ids(resources))
@@ -184,15 +205,32 @@ class RobustExporter(NotebookExporter):
         converter = _state.get("converter")
         if converter is None or "assignment" not in info or "notebook" not in info:
             return None
-        coursedir = converter.coursedir
-        path = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"])) / \
-            f"{info['notebook']}.ipynb"
-        try:
-            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        except (OSError, ValueError, KeyError):
-            return None
-        return {c["metadata"]["nbgrader"]["grade_id"] for c in cells
-                if isinstance(c.get("metadata", {}).get("nbgrader"), dict) and "grade_id" in c["metadata"]["nbgrader"]}
+        key = (info["assignment"], info["notebook"])
+        cache = _state.setdefault("known_ids", {})
+        if key not in cache:
+            coursedir = converter.coursedir
+            path = Path(coursedir.format_path(coursedir.source_directory, ".", key[0])) / f"{key[1]}.ipynb"
+            try:
+                cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            except (OSError, ValueError, KeyError):
+                return None
+            cache[key] = {c["metadata"]["nbgrader"]["grade_id"] for c in cells
+                          if isinstance(c.get("metadata", {}).get("nbgrader"), dict)
+                          and "grade_id" in c["metadata"]["nbgrader"]}
+        return cache[key]
+
+
+def _prestart() -> None:
+    """Start the zygote and import JAX here while nbgrader is still setting up (both take seconds)."""
+    if "zygote" in _state:
+        return
+
+    def start():
+        _state["zygote"].set_result(Zygote())
+        import jax.numpy  # noqa: F401 -- warm the import the hidden tests need in this process
+
+    _state["zygote"] = Future()
+    threading.Thread(target=start, daemon=True, name="prestart").start()
 
 
 def _remove_half_written(coursedir, log) -> None:
@@ -215,7 +253,7 @@ class Batch:
 
     def __init__(self, settings: Settings, workers: int, root: str, scheduler: str = "", log=None):
         self.settings, self.root, self.log = settings, root, log
-        self.zygote = Zygote()
+        self.zygote = _state["zygote"].result() if "zygote" in _state else Zygote()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
         self.futures: dict[tuple, Future] = {}
         self.lock = threading.Lock()
@@ -421,21 +459,21 @@ def _cell_outputs(out: dict, *, for_tests: bool) -> list:
     if for_tests:
         text += out.get("stderr", "")  # nbgrader zeroes a tests cell that has any stderr output
     if text:
-        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+        outputs.append(_stream("stdout", text))
     if not for_tests and out.get("stderr"):
-        outputs.append(nbformat.v4.new_output("stream", name="stderr", text=out["stderr"]))
+        outputs.append(_stream("stderr", out["stderr"]))
     if out.get("error") and not for_tests:
         ename, evalue, tb = out["error"]
-        outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=tb.splitlines()))
+        outputs.append(_error(ename, evalue, tb.splitlines()))
     elif out.get("result") is not None and not for_tests:
-        outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": out["result"]}))
+        outputs.append(_result(out["result"]))
     return outputs
 
 
 def _tests_cell(instructor: Instructor, grade_id: str):
     t = next(t for t in instructor.tests if t.grade_id == grade_id)
     source = t.visible.rstrip() + "\n### BEGIN HIDDEN TESTS\n" + t.hidden.strip("\n") + "\n### END HIDDEN TESTS\n"
-    cell = nbformat.v4.new_code_cell(source)
+    cell = _cell("code", source)
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "task": False,
                                  "grade_id": grade_id, "points": t.points, "schema_version": 3}
     return cell
@@ -475,13 +513,11 @@ def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, 
         total = len(t.test_names)
         earned = round(points * passed / total, 6) if total else 0.0
         lines.append(say("score", lang, passed=passed, total=total, earned=earned, points=points))
-        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=report + "\n".join(lines) + "\n")]
+        cell.outputs = [_stream("stdout", report + "\n".join(lines) + "\n")]
         if passed == 0:
-            cell.outputs.append(nbformat.v4.new_output("error", ename="AssertionError",
-                                                       evalue=say("all_failed", lang, total=total), traceback=[]))
+            cell.outputs.append(_error("AssertionError", say("all_failed", lang, total=total), []))
         elif passed < total:
-            cell.outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": repr(earned)},
-                                                       execution_count=None))
+            cell.outputs.append(_result(repr(earned)))
     notes = [say("unreadable", lang, detail=problem)] if problem else []
     if (nb.metadata.get("autograder") or {}).get("converted"):
         notes.append(say("converted", lang))
@@ -490,6 +526,6 @@ def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, 
     if not_isolated:
         notes.append(say("not_isolated", lang, detail=not_isolated))
     if notes:
-        note = nbformat.v4.new_markdown_cell("\n".join(f"> {n}  " for n in notes))
+        note = _cell("markdown", "\n".join(f"> {n}  " for n in notes))
         note.id = "autograder-notes"
         nb.cells.insert(0, note)
