@@ -370,13 +370,15 @@ class SandboxedExecute(NbGraderPreprocessor):
     wall_seconds = Float(sandbox.Limits.wall_seconds, help="wall seconds for one submission").tag(config=True)
     step_seconds = Float(sandbox.Limits.step_seconds, help="wall seconds for one cell or hidden test").tag(config=True)
     output_kb = Int(sandbox.Limits.output_kb, help="captured output kept per cell (KiB)").tag(config=True)
-    processes = Int(sandbox.Limits.processes, help="processes the student code may run").tag(config=True)
+    processes = Int(sandbox.Limits.processes, help="processes the student code may run at once "
+                    "(counted in the sandbox's pid namespace; not limited without isolation)").tag(config=True)
     disk_mb = Int(sandbox.Limits.disk_mb, help="writable space in the sandbox (MiB)").tag(config=True)
     prefetch = Bool(True, help="grade every pending submission in parallel on the first call").tag(config=True)
     dask_scheduler = Unicode("", help="address of a dask.distributed scheduler to grade on").tag(config=True)
 
     _batch: Batch | None = None
     _warned = False
+    _not_isolated: str | None = None  # why this run grades without a sandbox (shown in every notebook)
 
     def _settings(self) -> Settings:
         limits = sandbox.Limits(self.memory_mb, self.cpu_seconds, self.wall_seconds, self.step_seconds,
@@ -389,13 +391,14 @@ class SandboxedExecute(NbGraderPreprocessor):
             elif self.isolation == "required":
                 raise RuntimeError(f"SandboxedExecute.isolation = 'required' but namespaces do not work here: {why}")
             else:
-                self._not_isolated = why
+                SandboxedExecute._not_isolated = why
         else:
-            self._not_isolated = "isolation = 'off' in nbgrader_config.py"
+            SandboxedExecute._not_isolated = "isolation = 'off' in nbgrader_config.py"
         if not isolate and not SandboxedExecute._warned:
             SandboxedExecute._warned = True
             banner = "!" * 78
-            self.log.warning("\n%s\n%s\n%s", banner, say("not_isolated", "en", detail=self._not_isolated), banner)
+            self.log.warning("\n%s\n%s\n%s", banner, say("not_isolated", "en", detail=SandboxedExecute._not_isolated),
+                             banner)
         return Settings(limits, isolate)
 
     def _get_batch(self) -> Batch:
@@ -442,7 +445,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         result = batch.submit((assignment, student, notebook), plan, instructor,
                               files if os.path.isdir(files) else None).result()
         problem = (nb.metadata.get("autograder") or {}).get("problem")
-        apply_result(nb, plan, instructor, result, problem, getattr(self, "_not_isolated", None))
+        apply_result(nb, plan, instructor, result, problem, SandboxedExecute._not_isolated)
         for line in result.get("crashes", []):
             self.log.warning("%s/%s: %s", student, notebook, line)
         if problem:

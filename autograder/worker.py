@@ -22,7 +22,6 @@ import time
 import traceback
 from pathlib import Path
 
-import numpy as np
 
 from autograder import sandbox, wire
 
@@ -169,7 +168,7 @@ def _student_process(sock, limits: sandbox.Limits, isolated: bool, root: str, ca
         os.environ.update(sandbox.environment())
         if not isolated:
             os.environ.update({"HOME": os.getcwd(), "TMPDIR": os.path.join(root, "tmp")})
-        sandbox.apply_limits(limits, isolated=isolated)
+        sandbox.apply_limits(limits)
         if cache:
             _use_compilation_cache(sandbox.CACHE_MOUNT)
         StudentRuntime(sock, limits.output_kb * 1024).serve()
@@ -191,8 +190,8 @@ def describe_exit(status: int) -> str:
 def _watch_process_count(pid: int, limit: int) -> tuple[int, bool]:
     """Wait for the student process; kill the sandbox if it runs more than ``limit`` processes.
 
-    The kernel ignores RLIMIT_NPROC for root, so this count of the sandbox's own
-    /proc (its pid namespace only) is what stops a fork bomb there.
+    This count of the sandbox's own /proc (its pid namespace only) is the process
+    limit; RLIMIT_NPROC would count the grader's whole uid and ignores root.
     """
     while True:
         done, st = os.waitpid(pid, os.WNOHANG)
