@@ -8,6 +8,7 @@ sandbox replays the cells before it, and grading goes on after it.
 """
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
@@ -21,8 +22,9 @@ import time
 from dataclasses import dataclass
 
 from autograder import sandbox, wire
-from autograder.messages import say
+from autograder.messages import MESSAGES, say
 from autograder.plan import PARSE_LOCK, Instructor, Plan, TestsCell
+from autograder.testcell import partial_credit
 
 
 class SandboxDied(BaseException):
@@ -55,8 +57,6 @@ class Zygote:
         self._buf = b""
 
     def spawn(self, job: dict):
-        import json
-
         data_parent, data_child = socket.socketpair()
         status_parent, status_child = socket.socketpair()
         with self.lock:
@@ -149,15 +149,6 @@ class Sandbox:
 # ------------------------------------------------------------------ trusted tests
 
 
-def _to_jax(array, impl):
-    import jax
-    import jax.numpy as jnp
-
-    if impl:
-        return jax.random.wrap_key_data(jnp.asarray(array), impl=impl)
-    return jnp.asarray(array)
-
-
 def make_proxy(name: str, call):
     def proxy(*args, **kwargs):
         return call(name, args, kwargs)
@@ -166,15 +157,17 @@ def make_proxy(name: str, call):
     return proxy
 
 
-def run_hidden_tests(cell: TestsCell, lang: str, proxies: dict, skip: set[str], on_result) -> None:
-    """Run the cell's test_ functions here; ``on_result(name, passed, message)`` after each."""
+def run_hidden_tests(cell: TestsCell, lang: str, remote: list[str], call, skip, on_result) -> None:
+    """Run the cell's test_ functions here; ``on_result(name, passed, message)`` after each.
+
+    ``remote`` names live in the sandbox (student functions); they and the cell's
+    probe_ functions become proxies that ``call(name, args, kwargs)``.
+    """
     namespace = {"__name__": f"hidden_tests_{cell.grade_id}", "LANG": lang}
     with PARSE_LOCK:
         code = compile(cell.hidden, f"<hidden tests {cell.grade_id}>", "exec")
     exec(code, namespace)
-    namespace.update(proxies)
-    for name in cell.probe_names:
-        namespace[name] = proxies["__call__"](name)
+    namespace.update({name: make_proxy(name, call) for name in [*remote, *cell.probe_names]})
     for name in cell.test_names:
         if name in skip:
             continue
@@ -210,10 +203,9 @@ class Submission:
         self.plan, self.instructor, self.settings, self.zygote, self.files = plan, instructor, settings, zygote, files
         self.lang = instructor.lang
         self.steps: dict[int, dict] = {}          # step index -> outputs of that cell
-        self.tests: dict[str, dict] = {}          # tests grade_id -> results
+        self.tests: dict[str, dict] = {}          # tests grade_id -> {"results": {test: [ok, message]}, "visible"}
         self.crashes: list[str] = []
         self.skip_steps: set[int] = set()          # steps that killed the sandbox: not replayed
-        self.done_tests: dict[str, set[str]] = {}  # tests grade_id -> test names already decided
         self.box: Sandbox | None = None
 
     # -- sandbox management
@@ -240,7 +232,7 @@ class Submission:
             raise StudentError(say("student_error", self.lang, name=name, type=str(etype)[:100],
                                    message=str(message)[:2000]))
         try:
-            return wire.decode(reply.get("value"), out, to_jax=_to_jax)
+            return wire.decode(reply.get("value"), out, to_jax=wire.to_jax)
         except wire.WireError as exc:
             raise StudentError(f"{name}: {exc}") from None
 
@@ -263,8 +255,9 @@ class Submission:
                     position += 1
                 except SandboxDied as died:
                     restarts += 1
-                    why = say(f"crash:{died.reason}" if f"crash:{died.reason}" in _CRASH_KEYS else "crash:other",
-                              self.lang, **{"how": died.reason, **died.detail})
+                    key = f"crash:{died.reason}"
+                    why = say(key if key in MESSAGES else "crash:other", self.lang,
+                              **{"how": died.reason, **died.detail})
                     self.crashes.append(why)
                     self._blame(position, why)
                     self.box.close()
@@ -274,63 +267,59 @@ class Submission:
                 self.box.close()
         return self.result(time.monotonic() - start)
 
-    def _replay(self, upto: int):
-        for i, step in enumerate(self.plan.steps[:upto]):
-            if i in self.skip_steps:
-                continue
-            if step.kind in ("cell", "fixed"):
-                self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
-            else:
-                tests = self._tests(step.grade_id)
-                self.box.request({"op": "define", "source": tests.visible + "\n" + tests.probe_source},
-                                 deadline=self._deadline())
+    def _record(self, grade_id: str) -> dict:
+        return self.tests.setdefault(grade_id, {"results": {}, "visible": None})
 
-    def _tests(self, grade_id) -> TestsCell:
-        return next(t for t in self.instructor.tests if t.grade_id == grade_id)
-
-    def _run_step(self, i: int):
-        step = self.plan.steps[i]
-        if step.kind in ("cell", "fixed"):
-            if i in self.skip_steps:
-                return
-            reply, _ = self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
-            self.steps[i] = _outputs(reply)
-            return
-        tests = self._tests(step.grade_id)
-        record = self.tests.setdefault(tests.grade_id, {"results": {}, "visible": None})
-        if record["visible"] is None:
+    def _define_tests(self, tests: TestsCell, *, first_time: bool):
+        """The visible part (its output kept the first time) and the probes, next to the student code."""
+        if first_time:
             reply, _ = self.box.request({"op": "define", "source": tests.visible}, deadline=self._deadline())
-            record["visible"] = _outputs(reply)
+            self._record(tests.grade_id)["visible"] = _outputs(reply)
             self.box.request({"op": "define", "source": tests.probe_source}, deadline=self._deadline())
         else:
             self.box.request({"op": "define", "source": tests.visible + "\n" + tests.probe_source},
                              deadline=self._deadline())
-        done = self.done_tests.setdefault(tests.grade_id, set())
+
+    def _replay(self, upto: int):
+        for i, step in enumerate(self.plan.steps[:upto]):
+            if i in self.skip_steps:
+                continue
+            if step.kind == "tests":
+                self._define_tests(self.instructor.tests_cell(step.grade_id), first_time=False)
+            else:
+                self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
+
+    def _run_step(self, i: int):
+        step = self.plan.steps[i]
+        if step.kind != "tests":
+            if i not in self.skip_steps:
+                reply, _ = self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
+                self.steps[i] = _outputs(reply)
+            return
+        tests = self.instructor.tests_cell(step.grade_id)
+        record = self._record(tests.grade_id)
+        self._define_tests(tests, first_time=record["visible"] is None)
 
         def on_result(name, passed, message):
             record["results"][name] = [passed, message]
-            done.add(name)
 
-        proxies = {n: make_proxy(n, self._call) for n in self.instructor.student_names}
-        proxies["__call__"] = lambda n: make_proxy(n, self._call)
-        run_hidden_tests(tests, self.lang, proxies, done, on_result)
+        # tests already decided (before a crash) are not run again
+        run_hidden_tests(tests, self.lang, self.instructor.student_names, self._call, set(record["results"]),
+                         on_result)
 
     def _blame(self, position: int, why: str):
         """The step (or the hidden test) that was running when the sandbox died fails, once."""
         step = self.plan.steps[position]
-        if step.kind in ("cell", "fixed"):
+        if step.kind != "tests":
             self.skip_steps.add(position)
             note = say("cell_crashed", self.lang, why=why)
             self.steps[position] = {"stdout": "", "stderr": "", "result": None,
                                     "error": ["SandboxDied", note, note]}
             return
-        tests = self._tests(step.grade_id)
-        record = self.tests.setdefault(tests.grade_id, {"results": {}, "visible": None})
-        done = self.done_tests.setdefault(tests.grade_id, set())
-        pending = [n for n in tests.test_names if n not in done]
+        results = self._record(step.grade_id)["results"]
+        pending = [n for n in self.instructor.tests_cell(step.grade_id).test_names if n not in results]
         if pending:
-            record["results"][pending[0]] = [False, why]
-            done.add(pending[0])
+            results[pending[0]] = [False, why]
         else:
             self.skip_steps.add(position)
 
@@ -338,23 +327,18 @@ class Submission:
         why = say("crash:budget", self.lang)
         for step in self.plan.steps[position:]:
             if step.kind == "tests":
-                tests = self._tests(step.grade_id)
-                record = self.tests.setdefault(tests.grade_id, {"results": {}, "visible": None})
-                for name in tests.test_names:
-                    record["results"].setdefault(name, [False, why])
+                results = self._record(step.grade_id)["results"]
+                for name in self.instructor.tests_cell(step.grade_id).test_names:
+                    results.setdefault(name, [False, why])
 
     def result(self, seconds: float) -> dict:
         scores = {}
         for t in self.instructor.tests:
             results = self.tests.get(t.grade_id, {}).get("results", {})
             passed = sum(1 for n in t.test_names if results.get(n, [False])[0])
-            scores[t.grade_id] = round(t.points * passed / len(t.test_names), 6) if t.test_names else 0.0
+            scores[t.grade_id] = partial_credit(t.points, passed, len(t.test_names))
         return {"steps": {str(k): v for k, v in self.steps.items()}, "tests": self.tests, "scores": scores,
                 "crashes": self.crashes, "notes": self.plan.notes, "seconds": round(seconds, 3)}
-
-
-_CRASH_KEYS = {"crash:timeout", "crash:signal:SIGSEGV", "crash:signal:SIGABRT", "crash:signal:SIGKILL",
-               "crash:signal:SIGXCPU", "crash:exit", "crash:protocol", "crash:processes"}
 
 
 def _outputs(reply: dict) -> dict:

@@ -10,7 +10,6 @@ MESSAGES = {
     "visible_failed": {"en": "(your visible self-check failed: {error}; it does not count, the hidden tests do)",
                        "zh": "（可见的自检没有通过：{error}；它不计分，计分的是隐藏测试）"},
     "student_error": {"en": "{name} raised {type}: {message}", "zh": "{name} 抛出了 {type}：{message}"},
-    "not_data": {"en": "{message}", "zh": "{message}"},
     "crash:timeout": {"en": "stopped: it ran longer than {seconds:g} s (an infinite loop?)",
                       "zh": "已终止：运行超过 {seconds:g} 秒（是不是死循环？）"},
     "crash:signal:SIGSEGV": {"en": "your code crashed the Python process (segmentation fault)",

@@ -34,7 +34,8 @@ from traitlets import Bool, Float, Int, Unicode
 from autograder import sandbox
 from autograder.grader import Settings, Submission, Zygote
 from autograder.messages import say
-from autograder.plan import Instructor, Plan, instructor_from_notebook, make_plan
+from autograder.plan import Instructor, Plan, TestsCell, instructor_from_notebook, make_plan
+from autograder.testcell import partial_credit
 
 STATE_DIR = ".autograder"
 _state: dict = {"root": None}
@@ -200,24 +201,25 @@ class RobustExporter(NotebookExporter):
         return self.from_notebook_node(nb, resources=resources, **kw)
 
 
-    def _known_ids(self, resources) -> set[str] | None:
+    def _known_ids(self, resources) -> frozenset[str] | None:
         info = (resources or {}).get("nbgrader") or {}
-        converter = _state.get("converter")
-        if converter is None or "assignment" not in info or "notebook" not in info:
+        if "converter" not in _state or "assignment" not in info or "notebook" not in info:
             return None
-        key = (info["assignment"], info["notebook"])
-        cache = _state.setdefault("known_ids", {})
-        if key not in cache:
-            coursedir = converter.coursedir
-            path = Path(coursedir.format_path(coursedir.source_directory, ".", key[0])) / f"{key[1]}.ipynb"
-            try:
-                cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-            except (OSError, ValueError, KeyError):
-                return None
-            cache[key] = {c["metadata"]["nbgrader"]["grade_id"] for c in cells
-                          if isinstance(c.get("metadata", {}).get("nbgrader"), dict)
-                          and "grade_id" in c["metadata"]["nbgrader"]}
-        return cache[key]
+        try:
+            return instructor_copy(info["assignment"], info["notebook"])[1].grade_ids
+        except (OSError, ValueError, KeyError):
+            return None
+
+
+def instructor_copy(assignment: str, notebook: str) -> tuple[dict, Instructor]:
+    """The instructor's notebook from the course's ``source/`` folder, read once per run."""
+    cache = _state.setdefault("instructors", {})
+    if (assignment, notebook) not in cache:
+        coursedir = _state["converter"].coursedir
+        path = Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{notebook}.ipynb"
+        source = json.loads(path.read_text(encoding="utf-8"))
+        cache[assignment, notebook] = (source, instructor_from_notebook(source))
+    return cache[assignment, notebook]
 
 
 def _prestart() -> None:
@@ -257,7 +259,7 @@ class Batch:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
         self.futures: dict[tuple, Future] = {}
         self.lock = threading.Lock()
-        self.instructors: dict[tuple, Instructor] = {}
+        self.warmed: set[tuple] = set()
         self.done = 0
         self.total = 0
         self.started = time.monotonic()
@@ -267,14 +269,12 @@ class Batch:
 
             self.dask = DaskRunner(scheduler, settings)
 
-    def instructor(self, coursedir, assignment: str, notebook: str) -> Instructor:
-        key = (assignment, notebook)
-        if key not in self.instructors:
-            path = Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{notebook}.ipynb"
-            source = json.loads(path.read_text(encoding="utf-8"))
-            self.instructors[key] = instructor_from_notebook(source)
-            self._warm_up(key, source, self.instructors[key])
-        return self.instructors[key]
+    def instructor(self, assignment: str, notebook: str) -> Instructor:
+        source, instructor = instructor_copy(assignment, notebook)
+        if (assignment, notebook) not in self.warmed:
+            self.warmed.add((assignment, notebook))
+            self._warm_up((assignment, notebook), source, instructor)
+        return instructor
 
     def _warm_up(self, key, source: dict, instructor: Instructor) -> None:
         """Grade the instructor's own notebook first, in a sandbox that may fill JAX's compilation cache.
@@ -335,10 +335,6 @@ class Batch:
             future.fingerprint = fingerprint
             self.futures[key] = future
             return future
-
-    def close(self):
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        self.zygote.close()
 
 
 def _progress(done: int, total: int, started: float) -> None:
@@ -426,7 +422,7 @@ class SandboxedExecute(NbGraderPreprocessor):
             for nb_path in notebooks:
                 name = Path(nb_path).stem
                 try:
-                    instructor = batch.instructor(coursedir, assignment, name)
+                    instructor = batch.instructor(assignment, name)
                 except (OSError, ValueError, KeyError):
                     continue
                 nb, _ = read_submission(nb_path)
@@ -439,7 +435,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         assignment, student, notebook = info["assignment"], info["student"], info["notebook"]
         converter = _state.get("converter")
         coursedir = converter.coursedir
-        instructor = batch.instructor(coursedir, assignment, notebook)
+        instructor = batch.instructor(assignment, notebook)
         plan = make_plan(nb, instructor)
         files = coursedir.format_path(coursedir.submitted_directory, student, assignment)
         result = batch.submit((assignment, student, notebook), plan, instructor,
@@ -456,29 +452,26 @@ class SandboxedExecute(NbGraderPreprocessor):
 # ------------------------------------------------------------------ writing results into the notebook
 
 
-def _cell_outputs(out: dict, *, for_tests: bool) -> list:
+def _cell_outputs(out: dict) -> list:
+    """A student cell's outputs (tests cells get the report built in ``apply_result``)."""
     outputs = []
-    text = out.get("stdout", "")
-    if for_tests:
-        text += out.get("stderr", "")  # nbgrader zeroes a tests cell that has any stderr output
-    if text:
-        outputs.append(_stream("stdout", text))
-    if not for_tests and out.get("stderr"):
+    if out.get("stdout"):
+        outputs.append(_stream("stdout", out["stdout"]))
+    if out.get("stderr"):
         outputs.append(_stream("stderr", out["stderr"]))
-    if out.get("error") and not for_tests:
+    if out.get("error"):
         ename, evalue, tb = out["error"]
         outputs.append(_error(ename, evalue, tb.splitlines()))
-    elif out.get("result") is not None and not for_tests:
+    elif out.get("result") is not None:
         outputs.append(_result(out["result"]))
     return outputs
 
 
-def _tests_cell(instructor: Instructor, grade_id: str):
-    t = next(t for t in instructor.tests if t.grade_id == grade_id)
+def _tests_cell(t: TestsCell):
     source = t.visible.rstrip() + "\n### BEGIN HIDDEN TESTS\n" + t.hidden.strip("\n") + "\n### END HIDDEN TESTS\n"
     cell = _cell("code", source)
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "task": False,
-                                 "grade_id": grade_id, "points": t.points, "schema_version": 3}
+                                 "grade_id": t.grade_id, "points": t.points, "schema_version": 3}
     return cell
 
 
@@ -487,17 +480,17 @@ def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, 
     steps = result.get("steps", {})
     for i, step in enumerate(plan.steps):
         if step.cell is not None and step.cell < len(nb.cells) and nb.cells[step.cell].cell_type == "code":
-            nb.cells[step.cell].outputs = _cell_outputs(steps.get(str(i), {}), for_tests=False)
+            nb.cells[step.cell].outputs = _cell_outputs(steps.get(str(i), {}))
+    test_ids = {t.grade_id for t in instructor.tests}
     present = {}
     for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade") and gid in \
-                {t.grade_id for t in instructor.tests} and gid not in present:
-            present[gid] = cell
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and meta.get("grade_id") in test_ids:
+            present.setdefault(meta["grade_id"], cell)
     for t in instructor.tests:
         cell = present.get(t.grade_id)
         if cell is None:
-            cell = _tests_cell(instructor, t.grade_id)
+            cell = _tests_cell(t)
             cell.id = f"restored-{hashlib.sha1(t.grade_id.encode()).hexdigest()[:8]}"
             nb.cells.append(cell)
         points = float(cell.metadata["nbgrader"].get("points", t.points))
@@ -514,7 +507,7 @@ def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, 
             passed += bool(ok)
             lines.append(f"{say('ok' if ok else 'fail', lang)} {name}" + ("" if ok else f": {message}"))
         total = len(t.test_names)
-        earned = round(points * passed / total, 6) if total else 0.0
+        earned = partial_credit(points, passed, total)
         lines.append(say("score", lang, passed=passed, total=total, earned=earned, points=points))
         cell.outputs = [_stream("stdout", report + "\n".join(lines) + "\n")]
         if passed == 0:

@@ -10,6 +10,7 @@ moving or editing a tests cell changes nothing.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import re
@@ -53,14 +54,18 @@ class Instructor:
     """The instructor's copy of one notebook, as far as grading needs it."""
 
     lang: str
-    fixed: dict[str, str]            # grade_id -> source of locked code cells (set-up, imports)
-    fixed_order: list[str]
+    fixed: dict[str, str]            # grade_id -> source of locked code cells (set-up, imports), in order
     answers: list[str]               # grade_ids of solution cells, in order
     tests: list[TestsCell]
     student_names: list[str]         # names the answer cells define: what hidden tests call
+    grade_ids: frozenset[str] = frozenset()  # every cell id the copy has (prose cells too)
 
-    def fingerprint(self) -> str:
-        blob = json.dumps([self.lang, self.fixed, self.fixed_order, self.answers,
+    def tests_cell(self, grade_id: str) -> TestsCell:
+        return next(t for t in self.tests if t.grade_id == grade_id)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:  # computed once: every submission's plan fingerprint includes it
+        blob = json.dumps([self.lang, self.fixed, self.answers,
                            [t.__dict__ for t in self.tests], self.student_names], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -80,7 +85,7 @@ class Plan:
 
     def fingerprint(self, instructor: Instructor, limits: dict) -> str:
         blob = json.dumps([[s.kind, s.source, s.grade_id] for s in self.steps], ensure_ascii=False)
-        return hashlib.sha256((blob + instructor.fingerprint() + json.dumps(limits, sort_keys=True))
+        return hashlib.sha256((blob + instructor.fingerprint + json.dumps(limits, sort_keys=True))
                               .encode()).hexdigest()
 
 
@@ -114,7 +119,7 @@ def instructor_from_notebook(nb) -> Instructor:
     """Read the instructor's notebook (nbgrader source version, hidden tests included)."""
     from autograder.source import defined_names
 
-    fixed, fixed_order, answers, tests = {}, [], [], []
+    fixed, answers, tests = {}, [], []
     lang, last_answer = "en", None
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
@@ -131,7 +136,6 @@ def instructor_from_notebook(nb) -> Instructor:
             tests.append(TestsCell.parse(gid, float(meta["points"]), visible, hidden, last_answer))
         elif gid:
             fixed[gid] = src
-            fixed_order.append(gid)
     names: set[str] = set()
     for cell in nb["cells"]:
         if cell.get("cell_type") == "code" and _nbg(cell).get("solution"):
@@ -140,7 +144,8 @@ def instructor_from_notebook(nb) -> Instructor:
                     names |= defined_names(_source(cell))
             except SyntaxError:
                 pass
-    return Instructor(lang, fixed, fixed_order, answers, tests, sorted(names))
+    grade_ids = frozenset(_nbg(c)["grade_id"] for c in nb["cells"] if isinstance(_nbg(c).get("grade_id"), str))
+    return Instructor(lang, fixed, answers, tests, sorted(names), grade_ids)
 
 
 def make_plan(nb, instructor: Instructor) -> Plan:
@@ -178,7 +183,7 @@ def make_plan(nb, instructor: Instructor) -> Plan:
         body.append(Step("cell", _source(cell), index, gid if gid in instructor.answers else None))
         if gid is not None and gid in pending:
             body += [Step("tests", "", None, t.grade_id) for t in pending.pop(gid)]
-    missing_fixed = [g for g in instructor.fixed_order if g not in seen_fixed]
+    missing_fixed = [g for g in instructor.fixed if g not in seen_fixed]
     plan.steps = [Step("fixed", instructor.fixed[g], None, g) for g in missing_fixed] + body
     for tests in pending.values():
         plan.steps += [Step("tests", "", None, t.grade_id) for t in tests]

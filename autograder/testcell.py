@@ -11,6 +11,11 @@ import traceback
 from autograder.messages import say
 
 
+def partial_credit(points: float, passed: int, total: int) -> float:
+    """A tests cell's points split equally over its hidden tests (the grader's rounding)."""
+    return round(points * passed / total, 6) if total else 0.0
+
+
 def run_tests(*tests, points=None):
     # The notebook's set-up cell defines LANG; the tests share the notebook's globals.
     lang = tests[0].__globals__.get("LANG", "en") if tests else "en"
@@ -31,6 +36,6 @@ def run_tests(*tests, points=None):
     passed, total = len(tests) - len(failures), len(tests)
     if passed == 0 or points is None:
         raise AssertionError(say("all_failed", lang, total=total) + "\n" + "\n".join(failures))
-    earned = round(points * passed / total, 6)
+    earned = partial_credit(points, passed, total)
     print(say("score", lang, passed=passed, total=total, earned=earned, points=points))
     return earned

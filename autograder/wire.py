@@ -81,6 +81,16 @@ def _npy(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def to_jax(array: np.ndarray, key_impl: str | None):
+    """Rebuild a jax.Array (or a typed PRNG key) from a decoded array; for ``decode(to_jax=...)``."""
+    import jax
+    import jax.numpy as jnp
+
+    if key_impl:
+        return jax.random.wrap_key_data(jnp.asarray(array), impl=key_impl)
+    return jnp.asarray(array)
+
+
 def decode(tree, blobs: list[bytes], *, to_jax=None):
     """Inverse of ``encode``. ``to_jax(ndarray, key_impl)`` rebuilds jax arrays (None: keep numpy)."""
     try:

@@ -26,8 +26,8 @@ from pathlib import Path
 from autograder import sandbox, wire
 
 # What student code usually needs, loaded once in the zygote and shared by every fork.
-import jax  # noqa: E402,F401
-import jax.numpy as jnp  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy  # noqa: E402,F401 -- loaded once here, shared by every fork
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
 
@@ -54,12 +54,6 @@ class CappedText(io.TextIOBase):
         if self.dropped:
             out += f"\n[... {self.dropped} more characters of output dropped]\n"
         return out
-
-
-def _to_jax(array, impl):
-    if impl:
-        return jax.random.wrap_key_data(jnp.asarray(array), impl=impl)
-    return jnp.asarray(array)
 
 
 class StudentRuntime:
@@ -134,8 +128,8 @@ class StudentRuntime:
                 wire.send(self.sock, self.run_cell(str(request.get("source", ""))))
             elif op == "call":
                 try:
-                    args = wire.decode(request["args"], blobs, to_jax=_to_jax)
-                    kwargs = wire.decode(request["kwargs"], blobs, to_jax=_to_jax)
+                    args = wire.decode(request["args"], blobs, to_jax=wire.to_jax)
+                    kwargs = wire.decode(request["kwargs"], blobs, to_jax=wire.to_jax)
                 except (wire.WireError, KeyError) as exc:
                     wire.send(self.sock, {"error": ["WireError", str(exc)]})
                     continue
