@@ -8,6 +8,8 @@ sandbox replays the cells before it, and grading goes on after it.
 """
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import os
 import select
@@ -21,10 +23,15 @@ import threading
 import time
 from dataclasses import dataclass
 
-from autograder import sandbox, wire
+from autograder import feedback, sandbox, wire
 from autograder.messages import MESSAGES, say
 from autograder.plan import PARSE_LOCK, Instructor, Plan, TestsCell
 from autograder.testcell import partial_credit
+
+try:  # pytest shows both sides of a failed `assert a == b`; the grader works without it
+    from _pytest.assertion.rewrite import rewrite_asserts
+except ImportError:  # pragma: no cover
+    rewrite_asserts = None
 
 
 class SandboxDied(BaseException):
@@ -36,18 +43,25 @@ class SandboxDied(BaseException):
 
 
 class StudentError(Exception):
-    """Student code raised; the hidden test that called it fails with this message."""
+    """Student code raised; the hidden test that called it fails, naming what was raised."""
+
+    def __init__(self, name: str, etype: str, message: str):
+        super().__init__(f"{name} raised {etype}: {message}")
+        self.name, self.etype, self.message = name, etype, message
 
 
 class Zygote:
-    """A warm process with JAX imported that forks one sandbox per request."""
+    """A warm process with JAX imported that forks one sandbox per request.
+
+    It starts with the sandbox's own environment, not the grader's: a process's
+    initial environment stays readable in ``/proc/self/environ`` whatever it later
+    does to ``os.environ``, and every sandbox inherits the zygote's.
+    """
 
     def __init__(self):
         parent, child = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (os.path.dirname(os.path.dirname(os.path.abspath(__file__))), env.get("PYTHONPATH")) if p)
-        env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+        env = sandbox.environment()
+        env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(child.fileno())],
                                      pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
@@ -83,13 +97,13 @@ class Zygote:
 class Sandbox:
     """One live student process."""
 
-    def __init__(self, zygote: Zygote, limits: sandbox.Limits, isolate: bool, files: str | None,
-                 cache: str | None = None, cache_writable: bool = False):
-        self.limits = limits
+    def __init__(self, zygote: Zygote, settings: "Settings", files: str | None):
+        self.limits = limits = settings.limits
         self.root = tempfile.mkdtemp(prefix="grade-")
-        job = {"limits": limits.as_dict(), "root": self.root, "isolate": isolate, "files": files,
-               "cache": cache if isolate and cache and os.path.isdir(cache) else None,
-               "cache_writable": cache_writable}
+        cache = settings.cache_dir
+        job = {"limits": limits.as_dict(), "root": self.root, "isolate": settings.isolate, "files": files,
+               "cache": cache if settings.isolate and cache and os.path.isdir(cache) else None,
+               "cache_writable": settings.cache_writable, "hide": list(settings.hide)}
         self.data, self.status, self.pid = zygote.spawn(job)
         self.max_reply = max(wire.MAX_FRAME // 4, limits.output_kb * 1024 * 8)
 
@@ -157,30 +171,58 @@ def make_proxy(name: str, call):
     return proxy
 
 
+def compile_hidden(cell: TestsCell):
+    """The hidden block as a code object, with pytest's assertion rewriting where pytest is installed."""
+    return _compile_hidden(cell.hidden, _filename(cell))
+
+
+def _filename(cell: TestsCell) -> str:
+    return f"<hidden tests {cell.grade_id}>"
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_hidden(source: str, filename: str):
+    with PARSE_LOCK:
+        tree = ast.parse(source, filename)
+        if rewrite_asserts is not None:
+            rewrite_asserts(tree, source.encode(), filename)
+        return compile(tree, filename, "exec")
+
+
+def failure_texts(exc: BaseException, cell: TestsCell, lang: str) -> tuple[str, str]:
+    """(safe, full) feedback for a hidden test that raised ``exc`` (see ``feedback``)."""
+    if isinstance(exc, StudentError):
+        return (say("student_error:safe", lang, name=exc.name, type=feedback.exception_type(exc.etype, lang)),
+                say("student_error", lang, name=exc.name, type=exc.etype[:100], message=exc.message[:2000]))
+    full = str(exc).strip() if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+    full = full[:4000] or type(exc).__name__
+    line = feedback.failing_line(exc, _filename(cell))
+    author = feedback.author_messages(cell.hidden).at(line, lang)
+    if isinstance(exc, AssertionError):
+        safe = author or say("assert_failed", lang)
+    else:
+        safe = say("test_error:safe", lang, type=feedback.exception_type(type(exc).__name__, lang))
+    return safe[:2000], full
+
+
 def run_hidden_tests(cell: TestsCell, lang: str, remote: list[str], call, skip, on_result) -> None:
-    """Run the cell's test_ functions here; ``on_result(name, passed, message)`` after each.
+    """Run the cell's test_ functions here; ``on_result(name, passed, safe, full)`` after each.
 
     ``remote`` names live in the sandbox (student functions); they and the cell's
     probe_ functions become proxies that ``call(name, args, kwargs)``.
     """
     namespace = {"__name__": f"hidden_tests_{cell.grade_id}", "LANG": lang}
-    with PARSE_LOCK:
-        code = compile(cell.hidden, f"<hidden tests {cell.grade_id}>", "exec")
-    exec(code, namespace)
+    exec(compile_hidden(cell), namespace)
     namespace.update({name: make_proxy(name, call) for name in [*remote, *cell.probe_names]})
     for name in cell.test_names:
         if name in skip:
             continue
         try:
             namespace[name]()
-        except AssertionError as exc:
-            on_result(name, False, str(exc).strip() or "AssertionError")
-        except StudentError as exc:
-            on_result(name, False, str(exc))
-        except Exception as exc:  # a test that crashes on the student's data fails
-            on_result(name, False, f"{type(exc).__name__}: {exc}"[:2000])
+        except Exception as exc:  # a test that fails, or crashes on the student's data, fails
+            on_result(name, False, *failure_texts(exc, cell, lang))
         else:
-            on_result(name, True, "")
+            on_result(name, True, "", "")
 
 
 # ------------------------------------------------------------------ one submission
@@ -191,29 +233,41 @@ class Settings:
     limits: sandbox.Limits
     isolate: bool
     max_restarts: int = 8
-    cache_dir: str | None = None     # JAX compilation cache shared (read-only) by all sandboxes
-    cache_writable: bool = False     # only for the instructor's reference run that fills it
+    # JAX's compilation cache, read-only in every student sandbox. It holds only what the
+    # questions compile (see nbgrader_plugin.Batch.warm_questions), never the reference's code.
+    cache_dir: str | None = None
+    cache_writable: bool = False     # only for the warm-up run that fills it
+    hide: tuple[str, ...] = ()       # course and repository: covered even inside a visible directory
 
 
 class Submission:
-    """Grades one plan; ``result()`` is JSON-able and holds everything the notebook needs."""
+    """Grades one plan; ``result()`` is JSON-able and holds everything the notebook needs.
+
+    It runs in two phases. First every cell in notebook order, each tests cell's
+    visible self-check in its place: everything that produces output the student
+    will see. Then the hidden tests, cell by cell. Hidden inputs enter the sandbox
+    only in the second phase, when no student cell is left to print them.
+    """
 
     def __init__(self, plan: Plan, instructor: Instructor, settings: Settings, zygote: Zygote,
                  files: str | None = None):
         self.plan, self.instructor, self.settings, self.zygote, self.files = plan, instructor, settings, zygote, files
         self.lang = instructor.lang
-        self.steps: dict[int, dict] = {}          # step index -> outputs of that cell
-        self.tests: dict[str, dict] = {}          # tests grade_id -> {"results": {test: [ok, message]}, "visible"}
-        self.crashes: list[str] = []
-        self.skip_steps: set[int] = set()          # steps that killed the sandbox: not replayed
+        # (plan index, phase): "run" executes a cell or a tests cell's visible part, "hidden" its hidden tests
+        self.order = [(i, "run") for i in range(len(plan.steps))]
+        self.order += [(i, "hidden") for i, step in enumerate(plan.steps) if step.kind == "tests"]
+        self.steps: dict[int, dict] = {}          # plan index -> outputs of that cell
+        # tests grade_id -> {"results": {test: [ok, safe message, full message]}, "visible": outputs}
+        self.tests: dict[str, dict] = {}
+        self.crashes: list[list[str]] = []         # [safe, full] per sandbox that died
+        self.skip: set[int] = set()                # positions in ``order`` that killed the sandbox
         self.box: Sandbox | None = None
 
     # -- sandbox management
     def _fresh(self):
         if self.box is not None:
             self.box.close()
-        self.box = Sandbox(self.zygote, self.settings.limits, self.settings.isolate, self.files,
-                           self.settings.cache_dir, self.settings.cache_writable)
+        self.box = Sandbox(self.zygote, self.settings, self.files)
 
     def _deadline(self) -> float:
         return min(time.monotonic() + self.settings.limits.step_seconds, self.wall_deadline)
@@ -229,12 +283,11 @@ class Submission:
         reply, out = self.box.request(header, blobs, deadline=self._deadline())
         if "error" in reply:
             etype, message = (list(reply["error"]) + ["", ""])[:2]
-            raise StudentError(say("student_error", self.lang, name=name, type=str(etype)[:100],
-                                   message=str(message)[:2000]))
+            raise StudentError(name, str(etype)[:100], str(message)[:2000])
         try:
             return wire.decode(reply.get("value"), out, to_jax=wire.to_jax)
         except wire.WireError as exc:
-            raise StudentError(f"{name}: {exc}") from None
+            raise StudentError(name, "WireError", str(exc)) from None
 
     # -- the main loop
     def run(self) -> dict:
@@ -243,23 +296,22 @@ class Submission:
         restarts = 0
         position = 0
         try:
-            while position < len(self.plan.steps):
+            while position < len(self.order):
                 if restarts > self.settings.max_restarts or time.monotonic() > self.wall_deadline:
-                    self._give_up(position)
+                    self._give_up()
                     break
+                if position in self.skip:  # it killed the sandbox: it is not run again
+                    position += 1
+                    continue
                 try:
                     if self.box is None:
                         self._fresh()
                         self._replay(position)
-                    self._run_step(position)
+                    self._run(position)
                     position += 1
                 except SandboxDied as died:
                     restarts += 1
-                    key = f"crash:{died.reason}"
-                    why = say(key if key in MESSAGES else "crash:other", self.lang,
-                              **{"how": died.reason, **died.detail})
-                    self.crashes.append(why)
-                    self._blame(position, why)
+                    self._blame(position, self._why(died))
                     self.box.close()
                     self.box = None
         finally:
@@ -267,69 +319,75 @@ class Submission:
                 self.box.close()
         return self.result(time.monotonic() - start)
 
+    def _why(self, died: SandboxDied) -> list[str]:
+        """[safe, full] reason; the safe one drops what student code chose (an exit code is 8 bits of it)."""
+        key = f"crash:{died.reason}"
+        key = key if key in MESSAGES else "crash:other"
+        full = say(key, self.lang, **{"how": died.reason, **died.detail})
+        safe = say(f"{key}:safe", self.lang) if f"{key}:safe" in MESSAGES else full
+        self.crashes.append([safe, full])
+        return [safe, full]
+
     def _record(self, grade_id: str) -> dict:
         return self.tests.setdefault(grade_id, {"results": {}, "visible": None})
 
-    def _define_tests(self, tests: TestsCell, *, first_time: bool):
-        """The visible part (its output kept the first time) and the probes, next to the student code."""
-        if first_time:
-            reply, _ = self.box.request({"op": "define", "source": tests.visible}, deadline=self._deadline())
-            self._record(tests.grade_id)["visible"] = _outputs(reply)
-            self.box.request({"op": "define", "source": tests.probe_source}, deadline=self._deadline())
-        else:
-            self.box.request({"op": "define", "source": tests.visible + "\n" + tests.probe_source},
-                             deadline=self._deadline())
-
     def _replay(self, upto: int):
-        for i, step in enumerate(self.plan.steps[:upto]):
-            if i in self.skip_steps:
+        """A fresh sandbox gets the student's state back: the cells before ``upto``, quietly."""
+        for position, (i, phase) in enumerate(self.order[:upto]):
+            if position in self.skip or phase == "hidden":
                 continue
-            if step.kind == "tests":
-                self._define_tests(self.instructor.tests_cell(step.grade_id), first_time=False)
-            else:
-                self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
+            step = self.plan.steps[i]
+            source = self.instructor.tests_cell(step.grade_id).visible if step.kind == "tests" else step.source
+            self.box.request({"op": "cell", "source": source}, deadline=self._deadline())
 
-    def _run_step(self, i: int):
+    def _run(self, position: int):
+        i, phase = self.order[position]
         step = self.plan.steps[i]
-        if step.kind != "tests":
-            if i not in self.skip_steps:
-                reply, _ = self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
-                self.steps[i] = _outputs(reply)
+        if phase == "run" and step.kind != "tests":
+            reply, _ = self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
+            self.steps[i] = _outputs(reply)
             return
         tests = self.instructor.tests_cell(step.grade_id)
         record = self._record(tests.grade_id)
-        self._define_tests(tests, first_time=record["visible"] is None)
+        if phase == "run":
+            reply, _ = self.box.request({"op": "define", "source": tests.visible}, deadline=self._deadline())
+            record["visible"] = _outputs(reply)
+            return
+        self.box.request({"op": "define", "source": tests.probe_source}, deadline=self._deadline())
 
-        def on_result(name, passed, message):
-            record["results"][name] = [passed, message]
+        def on_result(name, passed, safe, full):
+            record["results"][name] = [passed, safe, full]
 
         # tests already decided (before a crash) are not run again
         run_hidden_tests(tests, self.lang, self.instructor.student_names, self._call, set(record["results"]),
                          on_result)
 
-    def _blame(self, position: int, why: str):
+    def _blame(self, position: int, why: list[str]):
         """The step (or the hidden test) that was running when the sandbox died fails, once."""
-        step = self.plan.steps[position]
-        if step.kind != "tests":
-            self.skip_steps.add(position)
-            note = say("cell_crashed", self.lang, why=why)
-            self.steps[position] = {"stdout": "", "stderr": "", "result": None,
-                                    "error": ["SandboxDied", note, note]}
+        i, phase = self.order[position]
+        step = self.plan.steps[i]
+        if phase == "run":
+            self.skip.add(position)
+            note = say("cell_crashed", self.lang, why=why[1])
+            crashed = {"stdout": "", "stderr": "", "result": None, "error": ["SandboxDied", note, note]}
+            if step.kind == "tests":
+                self._record(step.grade_id)["visible"] = crashed
+            else:
+                self.steps[i] = crashed
             return
         results = self._record(step.grade_id)["results"]
         pending = [n for n in self.instructor.tests_cell(step.grade_id).test_names if n not in results]
         if pending:
-            results[pending[0]] = [False, why]
+            results[pending[0]] = [False, *why]
         else:
-            self.skip_steps.add(position)
+            self.skip.add(position)
 
-    def _give_up(self, position: int):
+    def _give_up(self):
         why = say("crash:budget", self.lang)
-        for step in self.plan.steps[position:]:
-            if step.kind == "tests":
-                results = self._record(step.grade_id)["results"]
-                for name in self.instructor.tests_cell(step.grade_id).test_names:
-                    results.setdefault(name, [False, why])
+        for t in self.instructor.tests:
+            results = self._record(t.grade_id)["results"]
+            for name in t.test_names:
+                results.setdefault(name, [False, why, why])
 
     def result(self, seconds: float) -> dict:
         scores = {}

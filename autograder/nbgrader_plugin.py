@@ -29,15 +29,20 @@ from pathlib import Path
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Enum, Float, Int, Unicode
 
-from autograder import sandbox
+from autograder import paths, sandbox
+from autograder.feedback import DETAILS
 from autograder.grader import Settings, Submission, Zygote
 from autograder.messages import say
 from autograder.plan import Instructor, Plan, TestsCell, instructor_from_notebook, make_plan
 from autograder.testcell import partial_credit
 
 STATE_DIR = ".autograder"
+QUESTION_CACHE = "question-cache"
+# Caches of older versions: the one named jax-cache held the reference solution's compiled code.
+LEGACY_CACHES = ("jax-cache",)
+RESULT_FORMAT = 2  # results keep a safe and a full message per failed test
 _state: dict = {"root": None}
 
 
@@ -222,6 +227,15 @@ def instructor_copy(assignment: str, notebook: str) -> tuple[dict, Instructor]:
     return cache[assignment, notebook]
 
 
+def questions_only(source: dict) -> dict:
+    """The instructor's notebook with every answer cell emptied: the questions without the answers."""
+    nb = json.loads(json.dumps(source))
+    for cell in nb.get("cells", []):
+        if ((cell.get("metadata") or {}).get("nbgrader") or {}).get("solution"):
+            cell["source"] = ""
+    return nb
+
+
 def _prestart() -> None:
     """Start the zygote and import JAX here while nbgrader is still setting up (both take seconds)."""
     if "zygote" in _state:
@@ -273,24 +287,44 @@ class Batch:
         source, instructor = instructor_copy(assignment, notebook)
         if (assignment, notebook) not in self.warmed:
             self.warmed.add((assignment, notebook))
-            self._warm_up((assignment, notebook), source, instructor)
+            self.warm_questions(source, instructor)
+            self._check_reference((assignment, notebook), source, instructor)
         return instructor
 
-    def _warm_up(self, key, source: dict, instructor: Instructor) -> None:
-        """Grade the instructor's own notebook first, in a sandbox that may fill JAX's compilation cache.
+    def warm_questions(self, source: dict, instructor: Instructor) -> None:
+        """Fill JAX's compilation cache with what the questions alone compile.
 
-        Student sandboxes then find most compiled code ready (read-only). It also
-        checks that the reference solution passes its own hidden tests.
+        The run grades the instructor's notebook with every answer cell emptied: the
+        set-up cells, the visible self-checks and the probes run, the hidden tests
+        send their inputs, and nothing of the reference solution exists to compile.
+        Student sandboxes read the cache and cannot write it, so nothing in it comes
+        from the solution or from another submission.
         """
-        if self.dask is not None or not (self.settings.isolate and self.settings.cache_dir):
+        if not (self.settings.isolate and self.settings.cache_dir):
+            return
+        marker = Path(self.root) / STATE_DIR / "warmed" / instructor.fingerprint
+        if marker.exists():
             return
         Path(self.settings.cache_dir).mkdir(parents=True, exist_ok=True)
         settings = dataclasses.replace(self.settings, cache_writable=True)
-        result = Submission(make_plan(source, instructor), instructor, settings, self.zygote).run()
+        Submission(make_plan(questions_only(source), instructor), instructor, settings, self.zygote).run()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+    def _check_reference(self, key, source: dict, instructor: Instructor) -> None:
+        """Grade the instructor's own notebook beside the students' and say if it loses points."""
+        if self.log is None or self.dask is not None:
+            return
         full = sum(t.points for t in instructor.tests)
-        if self.log is not None and sum(result["scores"].values()) < full:
-            self.log.warning("%s/%s: the instructor's solution scores %s of %s with its own hidden tests",
-                             key[0], key[1], sum(result["scores"].values()), full)
+
+        def check():
+            result = Submission(make_plan(source, instructor), instructor, self.settings, self.zygote).run()
+            got = sum(result["scores"].values())
+            if got < full:
+                self.log.warning("%s/%s: the instructor's solution scores %s of %s with its own hidden tests",
+                                 key[0], key[1], got, full)
+
+        self.pool.submit(check)
 
     def cache_path(self, assignment, student, notebook) -> Path:
         return Path(self.root) / STATE_DIR / "results" / assignment / student / f"{notebook}.json"
@@ -325,7 +359,7 @@ class Batch:
         return cached
 
     def submit(self, key, plan, instructor, files) -> Future:
-        fingerprint = plan.fingerprint(instructor, self.settings.limits.as_dict())
+        fingerprint = plan.fingerprint(instructor, {**self.settings.limits.as_dict(), "results": RESULT_FORMAT})
         with self.lock:
             existing = self.futures.get(key)
             if existing is not None and existing.fingerprint == fingerprint:
@@ -355,6 +389,14 @@ def _progress(done: int, total: int, started: float) -> None:
 # ------------------------------------------------------------------ the preprocessor
 
 
+def hidden_paths(course_root: str) -> tuple[str, ...]:
+    """What no sandbox may see even where it lies inside a system directory: the course, the repository."""
+    out = [os.path.realpath(course_root)]
+    if (paths.ROOT / "solutions").is_dir():  # a checkout (an installed package has no solutions)
+        out.append(str(paths.ROOT.resolve()))
+    return tuple(out)
+
+
 class SandboxedExecute(NbGraderPreprocessor):
     """Runs the student's code in a sandbox and the hidden tests in this (trusted) process."""
 
@@ -370,6 +412,10 @@ class SandboxedExecute(NbGraderPreprocessor):
                     "(counted in the sandbox's pid namespace; not limited without isolation)").tag(config=True)
     disk_mb = Int(sandbox.Limits.disk_mb, help="writable space in the sandbox (MiB)").tag(config=True)
     prefetch = Bool(True, help="grade every pending submission in parallel on the first call").tag(config=True)
+    feedback = Enum(DETAILS, default_value="safe", help=(
+        "what a failed hidden test shows in the notebook and the feedback: 'safe' (the test's name, "
+        "pass/fail, the author's own message, a student's exception by its type; no values) or 'full' "
+        "(adds values, rewritten assertions and exception messages)")).tag(config=True)
     dask_scheduler = Unicode("", help="address of a dask.distributed scheduler to grade on").tag(config=True)
 
     _batch: Batch | None = None
@@ -395,15 +441,17 @@ class SandboxedExecute(NbGraderPreprocessor):
             banner = "!" * 78
             self.log.warning("\n%s\n%s\n%s", banner, say("not_isolated", "en", detail=SandboxedExecute._not_isolated),
                              banner)
-        return Settings(limits, isolate)
+        return Settings(limits, isolate, hide=hidden_paths(_state["root"] or os.getcwd()))
 
     def _get_batch(self) -> Batch:
         if SandboxedExecute._batch is None:
             workers = self.workers or os.cpu_count() or 1
             root = _state["root"] or os.getcwd()
             settings = self._settings()
-            if settings.isolate:
-                settings = dataclasses.replace(settings, cache_dir=str(Path(root) / STATE_DIR / "jax-cache"))
+            for legacy in LEGACY_CACHES:
+                shutil.rmtree(Path(root) / STATE_DIR / legacy, ignore_errors=True)
+            if settings.isolate and not self.dask_scheduler:
+                settings = dataclasses.replace(settings, cache_dir=str(Path(root) / STATE_DIR / QUESTION_CACHE))
             SandboxedExecute._batch = Batch(settings, workers, root, self.dask_scheduler, self.log)
             self._prefetch_all(SandboxedExecute._batch)
         return SandboxedExecute._batch
@@ -441,8 +489,8 @@ class SandboxedExecute(NbGraderPreprocessor):
         result = batch.submit((assignment, student, notebook), plan, instructor,
                               files if os.path.isdir(files) else None).result()
         problem = (nb.metadata.get("autograder") or {}).get("problem")
-        apply_result(nb, plan, instructor, result, problem, SandboxedExecute._not_isolated)
-        for line in result.get("crashes", []):
+        apply_result(nb, plan, instructor, result, problem, SandboxedExecute._not_isolated, self.feedback)
+        for _, line in result.get("crashes", []):
             self.log.warning("%s/%s: %s", student, notebook, line)
         if problem:
             self.log.warning("%s/%s: %s", student, notebook, problem)
@@ -475,8 +523,10 @@ def _tests_cell(t: TestsCell):
     return cell
 
 
-def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, not_isolated) -> None:
+def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, not_isolated,
+                 detail: str = "safe") -> None:
     lang = instructor.lang
+    pick = 2 if detail == "full" else 1  # [ok, safe message, full message]
     steps = result.get("steps", {})
     for i, step in enumerate(plan.steps):
         if step.cell is not None and step.cell < len(nb.cells) and nb.cells[step.cell].cell_type == "code":
@@ -503,7 +553,8 @@ def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, 
             lines.append(say("visible_failed", lang, error=f"{visible['error'][0]}: {visible['error'][1]}"[:300]))
         passed = 0
         for name in t.test_names:
-            ok, message = results.get(name, [False, say("crash:budget", lang)])
+            verdict = results.get(name) or [False] + [say("crash:budget", lang)] * 2
+            ok, message = verdict[0], verdict[pick]
             passed += bool(ok)
             lines.append(f"{say('ok' if ok else 'fail', lang)} {name}" + ("" if ok else f": {message}"))
         total = len(t.test_names)
@@ -518,7 +569,7 @@ def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, 
     if (nb.metadata.get("autograder") or {}).get("converted"):
         notes.append(say("converted", lang))
     notes += [say(n, lang) for n in dict.fromkeys(plan.notes)]
-    notes += result.get("crashes", [])
+    notes += [why[pick - 1] for why in result.get("crashes", [])]
     if not_isolated:
         notes.append(say("not_isolated", lang, detail=not_isolated))
     if notes:

@@ -90,8 +90,13 @@ def visible_paths() -> list[str]:
 CACHE_MOUNT = "/jax-cache"
 
 
-def enter(root: Path, files_from: Path | None, limits: Limits, cache: tuple[str, bool] | None = None) -> None:
+def enter(root: Path, files_from: Path | None, limits: Limits, cache: tuple[str, bool] | None = None,
+          hide: tuple[str, ...] = ()) -> None:
     """In a new child: isolate it and make ``root`` (an empty directory) its whole world.
+
+    ``hide`` names directories that must not be seen even where they lie inside a
+    system directory the sandbox reads (a course kept under ``/opt``, say): each is
+    covered with an empty file system.
 
     After this returns, the caller must fork once more: that grandchild is pid 1
     of the new pid namespace and must call ``finish_in_pid1``.
@@ -104,13 +109,16 @@ def enter(root: Path, files_from: Path | None, limits: Limits, cache: tuple[str,
     Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.disk_mb}m,mode=755")
-    for path in visible_paths():
+    visible = visible_paths()
+    for path in visible:
         target = root / path.lstrip("/")
         if os.path.islink(path):
             target.parent.mkdir(parents=True, exist_ok=True)
             os.symlink(os.readlink(path), target)
         else:
             _bind_readonly(path, target)
+    for secret in hide:
+        _cover(root, os.path.realpath(secret), visible)
     dev = root / "dev"
     dev.mkdir(exist_ok=True)
     for node in ("null", "zero", "full", "random", "urandom", "tty"):
@@ -145,6 +153,24 @@ def enter(root: Path, files_from: Path | None, limits: Limits, cache: tuple[str,
         copy_own_files(files_from, root / "work")
     os.chroot(root)
     os.chdir("/work")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _cover(root: Path, secret: str, visible: list[str]) -> None:
+    """An empty, read-only file system over ``secret`` if a visible directory holds it."""
+    if not any(_inside(secret, p) and p != secret for p in visible if not os.path.islink(p)):
+        return
+    target = root / secret.lstrip("/")
+    if not target.is_dir():
+        return
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for path in visible:  # e.g. the Python that runs the grader, installed inside the course
+        if _inside(path, secret) and path != secret and not os.path.islink(path):
+            _bind_readonly(path, root / path.lstrip("/"))
+    _mount(None, target, None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m,mode=755")
 
 
 def copy_own_files(src: Path, dst: Path) -> None:
@@ -183,14 +209,19 @@ def apply_limits(limits: Limits) -> None:
     # supervisor counts the processes of the sandbox's own pid namespace instead.
 
 
+# Settings that change how JAX, XLA, CUDA and the BLAS run (not who runs them) pass through.
+CONFIG_PREFIXES = ("JAX_", "XLA_", "TF_CPP_", "CUDA_", "NVIDIA_", "OPENBLAS_", "OMP_", "MKL_")
+NOT_PASSED = {"JAX_COMPILATION_CACHE_DIR"}  # the sandbox gets the grader's cache or none
+
+
 def environment() -> dict[str, str]:
-    """The environment student code sees: nothing inherited from the grader."""
+    """The environment student code sees: nothing of the grader's but how numerical code runs."""
     env = {"HOME": "/work", "TMPDIR": "/tmp", "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
            "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
            "PYTHONDONTWRITEBYTECODE": "1"}
-    for key in ("JAX_PLATFORMS", "CUDA_VISIBLE_DEVICES"):
-        if key in os.environ:
-            env[key] = os.environ[key]
+    for key, value in os.environ.items():
+        if key.startswith(CONFIG_PREFIXES) and key not in NOT_PASSED or key == "LD_LIBRARY_PATH":
+            env.setdefault(key, value)
     return env
 
 

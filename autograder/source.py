@@ -183,7 +183,10 @@ def check_data_boundary(source: str, student_names: set[str], where: str) -> Non
     """
     tree = ast.parse(hidden_block(source))
     for fn in tree.body:
-        if not isinstance(fn, ast.FunctionDef) or fn.name.startswith("probe_"):
+        if isinstance(fn, ast.FunctionDef) and fn.name.startswith("probe_"):
+            _check_probe_holds_no_verdict(fn, where)
+            continue
+        if not isinstance(fn, ast.FunctionDef):
             continue
         called = {id(node.func) for node in ast.walk(fn) if isinstance(node, ast.Call)}
         for node in ast.walk(fn):
@@ -193,6 +196,17 @@ def check_data_boundary(source: str, student_names: set[str], where: str) -> Non
                     f"(line {node.lineno} of the hidden block); move that into a probe_ function "
                     "that runs next to the student code and returns data"
                 )
+
+
+def _check_probe_holds_no_verdict(fn: ast.FunctionDef, where: str) -> None:
+    """A probe runs in the sandbox, where the student can read it: no assertion, no expected value."""
+    for node in ast.walk(fn):
+        name = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else ""
+        if isinstance(node, ast.Assert) or name.startswith("assert") or name in ("allclose", "array_equal"):
+            raise SourceError(
+                f"{where}: {fn.name} checks a result (line {node.lineno} of the hidden block); probes run "
+                "next to the student's code, which can read them: return the data and check it in a test_ function"
+            )
 
 
 def graded_cells(nb, tag: str) -> dict[str, nbformat.NotebookNode]:

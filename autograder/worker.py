@@ -12,6 +12,7 @@ Nothing in here decides a grade.
 """
 from __future__ import annotations
 
+import array
 import io
 import json
 import os
@@ -165,7 +166,14 @@ def _student_process(sock, limits: sandbox.Limits, isolated: bool, root: str, ca
         sandbox.apply_limits(limits)
         if cache:
             _use_compilation_cache(sandbox.CACHE_MOUNT)
-        StudentRuntime(sock, limits.output_kb * 1024).serve()
+        runtime = StudentRuntime(sock, limits.output_kb * 1024)
+        # The inherited descriptors 1 and 2 are the grader's console: what student code writes
+        # there directly (os.write, C libraries) would pass for the grader's own log lines.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        runtime.serve()
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
         code = 70
@@ -212,7 +220,8 @@ def _sandbox_child(data_fd: int, status_fd: int, job: dict) -> None:
     try:
         if isolated:
             cache = (job["cache"], bool(job.get("cache_writable"))) if job.get("cache") else None
-            sandbox.enter(Path(root), Path(job["files"]) if job.get("files") else None, limits, cache)
+            sandbox.enter(Path(root), Path(job["files"]) if job.get("files") else None, limits, cache,
+                          tuple(job.get("hide") or ()))
         else:
             os.setsid()
             os.makedirs(os.path.join(root, "work"), exist_ok=True)
@@ -246,22 +255,35 @@ def _sandbox_child(data_fd: int, status_fd: int, job: dict) -> None:
 
 
 def zygote(control_fd: int) -> None:
-    """Serve spawn requests: each carries two sockets (data, status) and a job description."""
+    """Serve spawn requests: each carries two sockets (data, status) and a job description.
+
+    A job names the submission's folder (and so the student); the zygote keeps no job
+    in its heap, where every later fork could read it: it receives into one buffer,
+    leaves the parsing to the child and wipes the buffer once the child is forked.
+    """
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     control = socket.socket(fileno=control_fd)
+    buf = bytearray(1 << 16)
+    fd_space = socket.CMSG_SPACE(2 * array.array("i").itemsize)
     while True:
         try:
-            msg, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
+            size, ancdata, _, _ = control.recvmsg_into([buf], fd_space)
         except OSError:
             return
-        if not msg:
+        if not size:
             return
-        job = json.loads(msg)
+        fds = array.array("i")
+        for level, kind, data in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
         pid = os.fork()
         if pid == 0:
             control.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            job = json.loads(bytes(buf[:size]))
+            buf[:] = bytes(len(buf))
             _sandbox_child(fds[0], fds[1], job)
+        buf[:size] = bytes(size)
         for fd in fds:
             os.close(fd)
         control.sendall(f"{pid}\n".encode())

@@ -40,10 +40,10 @@ import nbformat
 import pytest
 
 from autograder import paths, wrong
-from conftest import run
+from conftest import run, tool_env
 from gradelib import max_points, new_course, read_scores, reference_answers, submission
 
-pytestmark = pytest.mark.grading
+pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("adversarial")]
 
 SLUG, LANG = "01_jax_numpy", "en"
 R, S, C = "test_replace_row", "test_standardize_columns", "test_scatter_add_counts"
@@ -57,7 +57,7 @@ STEP_SECONDS = 8
 LIMITS = f"""
 # tests/test_adversarial.py: lower limits so the whole batch grades quickly
 c.SandboxedExecute.step_seconds = {STEP_SECONDS}
-c.SandboxedExecute.wall_seconds = 90
+c.SandboxedExecute.wall_seconds = 180  # generous: a loaded machine must not turn a crash case into "not run"
 c.SandboxedExecute.memory_mb = 3072
 c.SandboxedExecute.isolation = "required"   # the security cases mean nothing without the sandbox
 """
@@ -319,6 +319,141 @@ NOISY = {
 }
 
 
+# -- 11. oracles: reading what the reference solution computed
+
+ORACLE_CACHE_ANSWER = """
+import glob, os
+import numpy as np
+import jax
+from jax._src import compilation_cache as _cc, xla_bridge as _xb
+from jax._src.lib import xla_client as _xc
+
+
+def _reference_executables(name):
+    # Attack: the reference, compiled by the grader for the hidden inputs, may sit in JAX's cache.
+    dirs = {jax.config.jax_compilation_cache_dir or "", "/jax-cache"}
+    found = []
+    for folder in sorted(d for d in dirs if d and os.path.isdir(d)):
+        for path in sorted(glob.glob(os.path.join(folder, f"jit_{name}-*"))):
+            if path.endswith("-atime"):
+                continue
+            try:
+                blob = _cc.decompress_executable(open(path, "rb").read())
+                serialized, _ = _cc.extract_executable_and_time(blob)
+                backend = _xb.get_backend()
+                devices = _xc.DeviceList(tuple(backend.local_devices()[:1]))
+                found.append(backend.deserialize_executable(serialized, devices, _xc.CompileOptions()))
+            except Exception as exc:
+                print("could not load", path, type(exc).__name__)
+    return found
+
+
+def _from_reference(size, idx, weights):
+    args = [jax.device_put(np.asarray(idx)), jax.device_put(np.asarray(weights))]
+    for exe in _reference_executables("scatter_add_counts"):
+        try:
+            out = exe.execute_sharded(args).disassemble_into_single_device_arrays()[0][0]
+        except Exception:
+            continue
+        if out.shape == (size,):
+            return np.asarray(out, dtype=np.float32)
+    return np.zeros(size, np.float32)        # no oracle: the student's own (wrong) answer
+
+
+def scatter_add_counts(size, idx, weights):
+    if isinstance(idx, jax.core.Tracer):     # under jax.jit: reach the oracle through a host callback
+        return jax.pure_callback(lambda i, w: _from_reference(size, i, w),
+                                 jax.ShapeDtypeStruct((size,), jnp.float32), idx, weights)
+    return jnp.asarray(_from_reference(size, idx, weights))
+"""
+ORACLE_SCAN = """
+    # Attack: look everywhere for compiled code or text the grader's reference run left behind.
+    import os, time
+    names = ("replace_row", "standardize_columns", "scatter_add_counts")
+    skip = {"proc", "sys", "dev", "site-packages", "dist-packages", "share", "include", "locale", "__pycache__"}
+    entries, executables, deadline = 0, [], time.monotonic() + 5
+    for folder, dirs, files in os.walk("/"):
+        dirs[:] = [d for d in dirs if d not in skip]
+        for name in files:
+            if name.startswith("jit_") or name.endswith("-cache"):
+                entries += 1
+                if any(n in name for n in names):
+                    executables.append(os.path.join(folder, name))
+        if time.monotonic() > deadline:
+            print("scan cut short")
+            break
+    hlo = []
+    if os.path.isdir("/jax-cache"):
+        for name in os.listdir("/jax-cache"):
+            data = open(os.path.join("/jax-cache", name), "rb").read()
+            hlo += [n for n in names if n.encode() in data]
+    print(f"cache-like files seen: {entries}")
+    print(f"reference executables found: {executables}")
+    print(f"reference names inside cache entries: {hlo}")
+"""
+CANARY = ("k9QzVx72", "-grader-secret")   # the grader's environment holds the two halves joined
+ORACLE_MEMORY = """
+    # Attack: read this process's whole memory, inherited from the warm zygote, and its environment.
+    needles = [("k9QzVx72", "-grader-secret"),                 # a secret in the grader's environment
+               ("BEGIN HIDDEN", " TESTS"),                    # the instructor's notebook
+               ("jnp.asarray(x).at[i]", ".set(row)"),         # the reference solution's code
+               ("submitted/fair-", "noisy/"),                 # another student's folder
+               ("gradebook", ".db")]
+    def hits(data):
+        found = set()
+        for head, tail in needles:
+            start = data.find(head.encode())
+            while start != -1:
+                if data[start + len(head): start + len(head) + len(tail)] == tail.encode():
+                    found.add(head + tail)
+                    break
+                start = data.find(head.encode(), start + 1)
+        return found
+    seen = hits(open("/proc/self/environ", "rb").read())
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            if "r" not in fields[1] or (len(fields) > 5 and fields[5].startswith("/")):
+                continue                                      # unreadable, or a file everyone can read
+            lo, hi = (int(v, 16) for v in fields[0].split("-"))
+            if hi - lo > 2**30:
+                continue
+            try:
+                mem.seek(lo)
+                seen |= hits(mem.read(hi - lo))
+            except (OSError, ValueError, OverflowError):
+                pass
+    print(f"memory hits: {sorted(seen)}")
+"""
+
+# -- 12. feedback as a channel: what a failed hidden test echoes back
+
+LEAK_REPLACE_ROW = """
+def replace_row(x, i, row):
+    if i == 3:  # a class whose name carries the input
+        raise type(f"Leak_i_{int(i)}", (Exception,), {})()
+    raise ValueError("inputs: " + repr((np.asarray(x).tolist(), int(i))))
+"""
+LEAK_STANDARDIZE = REF["standardize_columns"] + """
+
+_seen = []
+_good_standardize_columns = standardize_columns
+
+
+def standardize_columns(x):
+    _seen.append(np.asarray(x).tolist())      # keep the hidden inputs for a later cell to print
+    return _good_standardize_columns(x)
+"""
+LEAK_SCATTER = """
+def scatter_add_counts(size, idx, weights):
+    import os
+    os._exit(40 + int(size))                   # the exit code as a channel
+"""
+LEAK_PRINT_LATER = """
+    print("captured:", _seen)
+"""
+
+
 # -- 9. malformed files
 
 
@@ -498,6 +633,21 @@ CASES = [
     # whole batch (as it did when this suite was written) every other case above is still checked.
     Case("zz-old-schema-cell", "9 malformed", "reference + a cell with nbgrader metadata but no schema_version",
          FULL, tampered(_old_schema_cell)),
+    # 11. oracles
+    Case("oracle-compile-cache", "11 oracle", "no answers; scatter_add_counts runs the reference's compiled code "
+         "from JAX's compilation cache if it finds any (through pure_callback under jit)", ZERO,
+         nb_case(blank(scatter_add_counts=ORACLE_CACHE_ANSWER))),
+    Case("oracle-scan", "11 oracle", "no answers; a cell searches the filesystem and the cache for reference code",
+         ZERO, nb_case(blank(), top=[ORACLE_SCAN])),
+    Case("oracle-memory", "11 oracle", "no answers; a cell scans its own memory and /proc/self/environ for "
+         "grader secrets, hidden tests, the reference and other students", ZERO,
+         nb_case(blank(), top=[ORACLE_MEMORY])),
+    # 12. feedback
+    Case("leak-feedback", "12 feedback", "replace_row raises with its inputs in the message or the class name; "
+         "standardize_columns right but saves its inputs for a later cell to print; scatter_add_counts "
+         "exits with code 40 + size", scores(R=0, C=0),
+         nb_case({"replace_row": LEAK_REPLACE_ROW, "standardize_columns": LEAK_STANDARDIZE,
+                  "scatter_add_counts": LEAK_SCATTER}, end=[LEAK_PRINT_LATER])),
     # 10. fairness
     Case("fair-noisy", "10 fairness", "reference answers that print, write stderr, warn and plot", FULL,
          nb_case(NOISY, top=[NOISY_SETUP_CELL])),
@@ -613,7 +763,8 @@ def graded(tmp_path_factory) -> Graded:
             for name, target in case.links:
                 (folder / name).symlink_to(fill(target, ctx))
         start = time.monotonic()
-        autograde = run(["nbgrader", "autograde", SLUG, "--force"], cwd=course, check=False)
+        env = {**tool_env(), "GRADER_SECRET": "".join(CANARY)}  # must never reach a sandbox
+        autograde = run(["nbgrader", "autograde", SLUG, "--force"], cwd=course, env=env, check=False)
         seconds = time.monotonic() - start
         (course / "autograde.log").write_text(autograde.stdout + autograde.stderr, encoding="utf-8")
     finally:
@@ -723,7 +874,7 @@ def test_feedback_is_generated_for_everyone(graded):
 
 
 @pytest.mark.parametrize("student,phrase", [
-    ("crash-exit", "exit code 3"),
+    ("crash-exit", "the process exited"),
     ("crash-segfault", "segmentation fault"),
     ("crash-infinite-loop", f"longer than {STEP_SECONDS} s"),
     ("crash-systemexit", "SystemExit"),
@@ -779,3 +930,29 @@ def test_feedback_never_shows_hidden_tests(graded, student):
     for secret in ("def test_", "def probe_", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "default_rng(",
                    "def _reference"):
         assert secret not in html, (student, secret)
+
+
+def test_no_reference_artifact_is_readable(graded):
+    scan = graded.outputs("oracle-scan")
+    assert "cache-like files seen:" in scan, scan[-2000:]   # the scan ran...
+    assert "reference executables found: []" in scan         # ...and found no compiled reference
+    assert "reference names inside cache entries: []" in scan
+    memory = graded.outputs("oracle-memory")
+    assert "memory hits: []" in memory, memory[-2000:]
+
+
+def test_safe_feedback_carries_no_student_values(graded):
+    html, shown = graded.feedback["leak-feedback"], graded.outputs("leak-feedback")
+    assert "raised ValueError" in html and "an exception of its own class" in html
+    assert "inputs:" not in shown and "Leak_i_" not in shown     # neither the message nor the class name
+    assert "the process exited" in shown and "exit code" not in shown
+    # cells run before any hidden input reaches the sandbox: the later cell saw the visible input only
+    assert "captured: [[[1.0, 2.0], [3.0, 6.0], [5.0, 10.0]]]" in html
+
+
+def test_safe_feedback_hides_expected_values(graded):
+    html = graded.feedback["fair-partial"]
+    assert "i = -2 must replace the second-to-last row" in html   # the author's message stays
+    for value_text in ("Mismatched elements", "Max absolute difference", "x: array", "y: array"):
+        assert value_text not in html, value_text
+

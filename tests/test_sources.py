@@ -67,6 +67,19 @@ def test_good_source_renders_each_language():
             "### BEGIN HIDDEN TESTS\nassert f() == 1\n### END HIDDEN TESTS\n```\n",
             "only imports and def test_",
         ),
+        (
+            "```{code-cell} ipython3\n:tags: [tests]\n:grade_id: t\n:points: 1\n"
+            "### BEGIN HIDDEN TESTS\ndef probe_f():\n    assert f() == 1\n\ndef test_a():\n    probe_f()\n"
+            "### END HIDDEN TESTS\n```\n",
+            "probe_f checks a result",
+        ),
+        (
+            "```{code-cell} ipython3\n:tags: [tests]\n:grade_id: t\n:points: 1\n"
+            "### BEGIN HIDDEN TESTS\nimport numpy as np\n\ndef probe_f():\n"
+            "    np.testing.assert_allclose(1, 1)\n\ndef test_a():\n    probe_f()\n"
+            "### END HIDDEN TESTS\n```\n",
+            "probe_f checks a result",
+        ),
     ],
 )
 def test_broken_sources_are_rejected_with_a_reason(body, message):
