@@ -9,6 +9,7 @@ sandbox replays the cells before it, and grading goes on after it.
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import json
 import os
@@ -26,12 +27,7 @@ from dataclasses import dataclass
 from autograder import feedback, sandbox, wire
 from autograder.messages import MESSAGES, say
 from autograder.plan import PARSE_LOCK, Instructor, Plan, TestsCell
-from autograder.testcell import partial_credit
-
-try:  # pytest shows both sides of a failed `assert a == b`; the grader works without it
-    from _pytest.assertion.rewrite import rewrite_asserts
-except ImportError:  # pragma: no cover
-    rewrite_asserts = None
+from autograder.testcell import TEST_FAILURES, OutcomeException, cases, partial_credit, rewrite_asserts
 
 
 class SandboxDied(BaseException):
@@ -43,11 +39,31 @@ class SandboxDied(BaseException):
 
 
 class StudentError(Exception):
-    """Student code raised; the hidden test that called it fails, naming what was raised."""
+    """Student code raised; the hidden test that called it fails, naming what was raised.
+
+    ``StudentError.of`` gives it the type the student raised too, where that is one of
+    Python's own exceptions, so ``pytest.raises(ValueError)`` in a hidden test works
+    across the boundary.
+    """
 
     def __init__(self, name: str, etype: str, message: str):
         super().__init__(f"{name} raised {etype}: {message}")
         self.name, self.etype, self.message = name, etype, message
+
+    @staticmethod
+    def of(name: str, etype: str, message: str) -> "StudentError":
+        return _student_error_class(etype)(name, etype, message)
+
+
+@functools.lru_cache(maxsize=None)
+def _student_error_class(etype: str) -> type:
+    base = getattr(builtins, etype, None)
+    if not (isinstance(base, type) and issubclass(base, Exception)) or base is Exception:
+        return StudentError
+    try:
+        return type(etype, (StudentError, base), {"__init__": StudentError.__init__, "__str__": Exception.__str__})
+    except TypeError:  # a base whose layout cannot be combined (OSError and its family)
+        return StudentError
 
 
 class Zygote:
@@ -194,11 +210,12 @@ def failure_texts(exc: BaseException, cell: TestsCell, lang: str) -> tuple[str, 
     if isinstance(exc, StudentError):
         return (say("student_error:safe", lang, name=exc.name, type=feedback.exception_type(exc.etype, lang)),
                 say("student_error", lang, name=exc.name, type=exc.etype[:100], message=exc.message[:2000]))
-    full = str(exc).strip() if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+    verdict = isinstance(exc, (AssertionError, OutcomeException))  # an assert, pytest.raises, pytest.fail
+    full = str(exc).strip() if verdict else f"{type(exc).__name__}: {exc}"
     full = full[:4000] or type(exc).__name__
     line = feedback.failing_line(exc, _filename(cell))
     author = feedback.author_messages(cell.hidden).at(line, lang)
-    if isinstance(exc, AssertionError):
+    if verdict:
         safe = author or say("assert_failed", lang)
     else:
         safe = say("test_error:safe", lang, type=feedback.exception_type(type(exc).__name__, lang))
@@ -214,12 +231,12 @@ def run_hidden_tests(cell: TestsCell, lang: str, remote: list[str], call, skip, 
     namespace = {"__name__": f"hidden_tests_{cell.grade_id}", "LANG": lang}
     exec(compile_hidden(cell), namespace)
     namespace.update({name: make_proxy(name, call) for name in [*remote, *cell.probe_names]})
-    for name in cell.test_names:
+    for name, case in cases(namespace, cell.test_functions):
         if name in skip:
             continue
         try:
-            namespace[name]()
-        except Exception as exc:  # a test that fails, or crashes on the student's data, fails
+            case()
+        except TEST_FAILURES as exc:  # a test that fails, or crashes on the student's data, fails
             on_result(name, False, *failure_texts(exc, cell, lang))
         else:
             on_result(name, True, "", "")
@@ -283,7 +300,7 @@ class Submission:
         reply, out = self.box.request(header, blobs, deadline=self._deadline())
         if "error" in reply:
             etype, message = (list(reply["error"]) + ["", ""])[:2]
-            raise StudentError(name, str(etype)[:100], str(message)[:2000])
+            raise StudentError.of(name, str(etype)[:100], str(message)[:2000])
         try:
             return wire.decode(reply.get("value"), out, to_jax=wire.to_jax)
         except wire.WireError as exc:

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 
 from autograder.source import HIDDEN_BEGIN, HIDDEN_END
+from autograder.testcell import case_names
 
 
 # CPython 3.11's parser is not safe to run from several threads at once (it fails with
@@ -30,11 +31,12 @@ class TestsCell:
     grade_id: str
     points: float
     visible: str          # what the student saw: runs in the sandbox, decides nothing
-    hidden: str           # imports, probe_ and test_ functions
+    hidden: str           # imports, fixtures, probe_ and test_ functions
     anchor: str | None    # grade_id of the answer cell it checks
-    test_names: tuple[str, ...] = ()
+    test_names: tuple[str, ...] = ()      # the cases, one per parametrization: what partial credit counts
     probe_names: tuple[str, ...] = ()
     probe_source: str = ""  # imports and probe_ functions: the part that runs next to student code
+    test_functions: tuple[str, ...] = ()  # the test_ functions the cases come from
 
     @classmethod
     def parse(cls, grade_id, points, visible, hidden, anchor) -> "TestsCell":
@@ -43,10 +45,12 @@ class TestsCell:
         funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
         keep = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
                 or (isinstance(n, ast.FunctionDef) and n.name.startswith("probe_"))]
-        return cls(grade_id, points, visible, hidden, anchor,
-                   tuple(n.name for n in funcs if n.name.startswith("test_")),
+        functions = tuple(n.name for n in funcs if n.name.startswith("test_"))
+        with PARSE_LOCK:
+            names = case_names(hidden, functions)
+        return cls(grade_id, points, visible, hidden, anchor, names,
                    tuple(n.name for n in funcs if n.name.startswith("probe_")),
-                   "\n\n".join(ast.get_source_segment(hidden, n) for n in keep))
+                   "\n\n".join(ast.get_source_segment(hidden, n) for n in keep), functions)
 
 
 @dataclass(frozen=True)
