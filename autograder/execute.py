@@ -6,6 +6,7 @@ notebook that overruns its time limit is killed together with its kernel.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+
+import nbformat
 
 from autograder.paths import ROOT
 
@@ -58,20 +61,39 @@ def run_notebook(src: Path, dest: Path, *, cell_timeout: int, notebook_timeout: 
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         return Result(label, seconds, "failed", _failure_detail(stderr))
-    partial = _partially_failed_tests(dest)
+    executed = nbformat.read(dest, as_version=4)
+    partial = _partially_failed_tests(executed)
     if partial:
         return Result(label, seconds, "failed", "hidden tests failed (partial credit) in " + ", ".join(partial))
+    glyphs = missing_glyphs(executed)
+    if glyphs:
+        return Result(label, seconds, "failed", "a figure has characters its font cannot draw "
+                      "(the set-up cell registers a CJK font for zh notebooks):\n" + "\n".join(glyphs))
     return Result(label, seconds, "ok")
 
 
-def _partially_failed_tests(executed: Path) -> list[str]:
+def _partially_failed_tests(nb) -> list[str]:
     """Tests cells whose run_tests returned partial credit: some hidden test failed without an error."""
-    import nbformat
-
-    nb = nbformat.read(executed, as_version=4)
     return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
             and any(o.get("output_type") == "execute_result" for o in c.get("outputs", []))]
+
+
+# matplotlib's warning for a character it drew as an empty box, e.g. "Glyph 25968 (\N{CJK UNIFIED
+# IDEOGRAPH-6570}) missing from font(s) DejaVu Sans." (older releases: "... missing from current font.").
+MISSING_GLYPH = re.compile(r"Glyph \d+.*? missing from (?:current )?font.*")
+
+
+def missing_glyphs(nb) -> list[str]:
+    """'cell N: <warning>' for every missing-glyph warning in a notebook's outputs (a silently broken figure)."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            texts = [out.get("text", "")] + [v for k, v in out.get("data", {}).items() if k.startswith("text/")]
+            for text in texts:
+                text = "".join(text) if isinstance(text, list) else str(text)
+                found += [f"cell {i}: {m.group(0).strip()}" for m in MISSING_GLYPH.finditer(text)]
+    return list(dict.fromkeys(found))
 
 
 def run_all(jobs: list[tuple[Path, Path, str]], *, workers: int, cell_timeout: int,

@@ -17,6 +17,12 @@ def repository_url() -> str:
     return meta["project"]["urls"]["Repository"].rstrip("/")
 
 
+def requirement(name: str) -> str:
+    """The pyproject.toml dependency line for one package, e.g. "mplfonts>=0.0.11"."""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return next(r for r in meta["project"]["dependencies"] if re.match(rf"{re.escape(name)}\b", r))
+
+
 def colab_base() -> str:
     """Colab opens a notebook straight from the repository's main branch."""
     url = repository_url()

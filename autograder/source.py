@@ -34,6 +34,15 @@ SETUP_COMMENT = {
            "# 共用代码打印提示信息时使用的语言"),
 }
 
+# The Chinese font of zh figures: a PyPI package (a course dependency) that ships the font file.
+CJK_FONT_PACKAGE = "mplfonts"
+CJK_FONT_FILE = "fonts/NotoSansCJKsc-Regular.otf"
+CJK_FONT_FAMILY = "Noto Sans CJK SC"
+CJK_FONT_COMMENT = {
+    "colab": "# Colab 没有中文字体：缺少 mplfonts 时才安装。",
+    "register": "# matplotlib 不带中文字体：在内存里登记 mplfonts 自带的思源黑体（不改动安装目录），图中的中文才不会显示成方框。",
+}
+
 
 class SourceError(Exception):
     """A chapter source breaks the authoring rules; the message names file and cell."""
@@ -122,14 +131,50 @@ def _validate_graded(cell, tags: set[str], where: str, grade_ids: set[str]) -> N
     if grade_id in grade_ids:
         raise SourceError(f"{where}: grade_id {grade_id!r} is used twice")
     grade_ids.add(grade_id)
+    if "doc_zh" in cell.metadata and "solution" not in tags:
+        raise SourceError(f"{where}: doc_zh belongs on a solution cell (it replaces the cell's docstring in zh)")
     if "solution" in tags:
         if SOLUTION_BEGIN not in cell.source or SOLUTION_END not in cell.source:
             raise SourceError(f"{where}: solution cell needs {SOLUTION_BEGIN} / {SOLUTION_END}")
+        if "doc_zh" in cell.metadata:
+            with_docstring(cell.source, cell.metadata["doc_zh"], where)
         return
     points = cell.metadata.get("points")
     if not isinstance(points, (int, float)) or points <= 0:
         raise SourceError(f"{where}: tests cell needs points > 0")
     hidden_test_names(cell.source, where)
+
+
+def with_docstring(source: str, doc, where: str = "solution cell") -> str:
+    """The cell's source with the docstring of its first documented function replaced by doc.
+
+    Solution cells are shared by both languages; ``doc_zh`` gives the Chinese docstring.
+    """
+    if not isinstance(doc, str) or not doc.strip():
+        raise SourceError(f"{where}: doc_zh must be a non-empty string")
+    if '"""' in doc or doc.strip().endswith(('"', "\\")):
+        raise SourceError(f'{where}: doc_zh cannot contain """ nor end with " or a backslash')
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise SourceError(f"{where}: does not parse: {exc}") from exc
+    node = next((fn.body[0] for fn in ast.walk(tree)
+                 if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(fn) is not None),
+                None)
+    if node is None:
+        raise SourceError(f"{where}: has doc_zh but no function docstring to replace; "
+                          'write the English one as the first line of the function: """..."""')
+    lines = source.splitlines(keepends=True)
+    start = sum(len(line) for line in lines[:node.lineno - 1]) + _char_offset(lines[node.lineno - 1], node.col_offset)
+    end = sum(len(line) for line in lines[:node.end_lineno - 1]) + _char_offset(lines[node.end_lineno - 1],
+                                                                                  node.end_col_offset)
+    indent = "\n" + " " * node.col_offset
+    return source[:start] + '"""' + doc.strip().replace("\n", indent) + '"""' + source[end:]
+
+
+def _char_offset(line: str, byte_offset: int) -> int:
+    """ast counts columns in UTF-8 bytes; strings index characters."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8"))
 
 
 def hidden_block(source: str) -> str:
@@ -216,21 +261,44 @@ def graded_cells(nb, tag: str) -> dict[str, nbformat.NotebookNode]:
 # ---------------------------------------------------------------- rendering
 
 
+def _uses_matplotlib(nb, lang: str) -> bool:
+    return any(c.cell_type == "code" and "matplotlib" in c.source and c.metadata.get("lang", lang) == lang
+               for c in nb.cells)
+
+
 def _header_cells(nb, lang: str, badge_path: str, other_lang_path: str | None):
     title = nb.metadata[f"title_{lang}"]
     colab = f"{paths.colab_base()}/{badge_path}"
     lines = [f"# {title}", "", f"[![Open In Colab]({COLAB_BADGE})]({colab})"]
     if other_lang_path:
         lines[-1] += f" · [{OTHER_LANGUAGE[lang]}]({other_lang_path})"
+    # matplotlib ships no CJK font: Chinese figures need one, registered in memory, never installed into site-packages.
+    cjk = lang == "zh" and _uses_matplotlib(nb, lang)
+    colab_font = (
+        f"    {CJK_FONT_COMMENT['colab']}\n"
+        f'    if importlib.util.find_spec("{CJK_FONT_PACKAGE}") is None:\n'
+        '        subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
+        f'"{paths.requirement(CJK_FONT_PACKAGE)}"], check=True)\n'
+        "        importlib.invalidate_caches()\n"
+    ) if cjk else ""
+    register_font = (
+        f"{CJK_FONT_COMMENT['register']}\n"
+        "import importlib.resources\n"
+        "import matplotlib\n"
+        "from matplotlib import font_manager\n"
+        f'font_manager.fontManager.addfont(str(importlib.resources.files("{CJK_FONT_PACKAGE}") / "{CJK_FONT_FILE}"))\n'
+        f'matplotlib.rcParams["font.sans-serif"] = ["{CJK_FONT_FAMILY}", *matplotlib.rcParams["font.sans-serif"]]\n'
+    ) if cjk else ""
     setup = (
         SETUP_COMMENT[lang][0] + "\n"
         "import sys\n"
         'if "google.colab" in sys.modules:\n'
-        "    import importlib.metadata, subprocess\n"
+        f"    import importlib.metadata, {'importlib.util, ' if cjk else ''}subprocess\n"
         '    if tuple(int(p) for p in importlib.metadata.version("jax").split(".")[:2]) < '
         f"{MIN_JAX}:\n"
         '        subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
         f'"jax>={MIN_JAX[0]}.{MIN_JAX[1]}"], check=True)\n'
+        + colab_font + register_font +
         f'LANG = "{lang}"  ' + SETUP_COMMENT[lang][1]
     )
     return [nbformat.v4.new_markdown_cell("\n".join(lines)), nbformat.v4.new_code_cell(setup)]
@@ -272,6 +340,8 @@ def render(nb, lang: str, *, badge_path: str, other_lang_path: str | None = None
         if cell.cell_type == "code":
             is_tests = "tests" in cell.metadata.get("tags", [])
             source = with_runner(cell.source, cell.metadata.get("points")) if is_tests else cell.source
+            if lang == "zh" and "doc_zh" in cell.metadata:
+                source = with_docstring(source, cell.metadata["doc_zh"])
             new = nbformat.v4.new_code_cell(source)
         elif cell.cell_type == "markdown":
             new = nbformat.v4.new_markdown_cell(cell.source)

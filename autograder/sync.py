@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 from autograder import paths
 from autograder.generate import all_files, existing_generated
 from autograder.source import (
     HIDDEN_BEGIN,
+    _where,
     SOLUTION_BEGIN,
     SOLUTION_END,
     SourceError,
@@ -16,6 +18,12 @@ from autograder.source import (
 
 # Shorter lines (`return x`, `pass`) are too common to prove a leak.
 MIN_LEAK_LINE = 16
+
+# "chapter 12", "Chapters 3 and 12", "第 12 章", "第 3、12 章" anywhere; "ch12", "ch. 12" in prose only
+# (in code `ch1` may well be a variable).
+_NUMBERS = r"\d+(?:\s*(?:,|、|，|and|or|to|和|或|至|到|-|–)\s*(?:第\s*)?\d+)*"
+CHAPTER_REF = re.compile(rf"\bchapters?\s+({_NUMBERS})|第\s*({_NUMBERS})\s*章", re.I)
+CHAPTER_REF_SHORT = re.compile(r"(?<![\w.])ch\.?\s?(\d+)(?!\w)", re.I)
 
 
 def _first_line(cell) -> str:
@@ -74,13 +82,29 @@ def leaks(rel: str, text: str, secrets: set[str]) -> list[str]:
     return problems
 
 
+def dangling_chapter_refs(nb, path, chapters: set[int]) -> list[str]:
+    """References to a chapter number that no source has: a promise the course does not keep."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        refs = [m.group(1) or m.group(2) for m in CHAPTER_REF.finditer(cell.source)]
+        if cell.cell_type == "markdown":
+            refs += [m.group(1) for m in CHAPTER_REF_SHORT.finditer(cell.source)]
+        missing = sorted({int(n) for ref in refs for n in re.findall(r"\d+", ref)} - chapters)
+        if missing:
+            problems.append(f"{_where(path, i, cell)}: refers to chapter {', '.join(map(str, missing))}, which has "
+                            "no source; name an existing chapter or say 'a later chapter' / '后面的章节'")
+    return problems
+
+
 def check() -> list[str]:
     problems = []
     lessons, exercises = [], []
+    numbers = {int(slug[:2]) for kind in ("lesson", "exercise") for slug in paths.chapters(kind)}
     for kind, good in (("lesson", lessons), ("exercise", exercises)):
         for slug in paths.chapters(kind):
+            path = paths.source_path(slug, kind)
             try:
-                read_source(paths.source_path(slug, kind))
+                problems.extend(dangling_chapter_refs(read_source(path), path, numbers))
                 good.append(slug)
             except SourceError as exc:
                 problems.append(str(exc))

@@ -48,7 +48,7 @@ pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("adversarial")]
 SLUG, LANG = "01_jax_numpy", "en"
 R, S, C = "test_replace_row", "test_standardize_columns", "test_scatter_add_counts"
 POINTS = {R: 2.0, S: 2.0, C: 3.0}
-TESTS = {R: 3, S: 3, C: 4}          # hidden test_ functions per tests cell
+TESTS = {R: 4, S: 4, C: 5}          # hidden test_ functions per tests cell
 SIGNATURE = {"replace_row": "x, i, row", "standardize_columns": "x", "scatter_add_counts": "size, idx, weights"}
 FULL = dict(POINTS)
 ZERO = {R: 0.0, S: 0.0, C: 0.0}
@@ -594,15 +594,15 @@ CASES = [
                       % SLEEP_MARK])),
     # 7. crashes inside one function
     Case("crash-exit", "7 crash", "replace_row calls os._exit(3) when i == 3 (1st test only)",
-         scores(R=part(R, 2)), nb_case({"replace_row": wrapped("replace_row", CRASH_EXIT)})),
+         scores(R=part(R, TESTS[R] - 1)), nb_case({"replace_row": wrapped("replace_row", CRASH_EXIT)})),
     Case("crash-systemexit", "7 crash", "standardize_columns always raises SystemExit",
          scores(S=0), nb_case({"standardize_columns": wrapped("standardize_columns", CRASH_SYSTEMEXIT)})),
     Case("crash-keyboardinterrupt", "7 crash", "scatter_add_counts raises KeyboardInterrupt when size == 6",
-         scores(C=part(C, 3)), nb_case({"scatter_add_counts": wrapped("scatter_add_counts", CRASH_KEYBOARD)})),
+         scores(C=part(C, TESTS[C] - 1)), nb_case({"scatter_add_counts": wrapped("scatter_add_counts", CRASH_KEYBOARD)})),
     Case("crash-segfault", "7 crash", "replace_row segfaults (ctypes.string_at(0)) when i == 3",
-         scores(R=part(R, 2)), nb_case({"replace_row": wrapped("replace_row", CRASH_SEGFAULT)})),
+         scores(R=part(R, TESTS[R] - 1)), nb_case({"replace_row": wrapped("replace_row", CRASH_SEGFAULT)})),
     Case("crash-infinite-loop", "7 crash", "standardize_columns loops forever on the (7, 4) input",
-         scores(S=part(S, 2)), nb_case({"standardize_columns": wrapped("standardize_columns", CRASH_LOOP)})),
+         scores(S=part(S, TESTS[S] - 1)), nb_case({"standardize_columns": wrapped("standardize_columns", CRASH_LOOP)})),
     Case("crash-memory", "7 crash", "scatter_add_counts grows a list until memory runs out, every call",
          scores(C=0), nb_case({"scatter_add_counts": wrapped("scatter_add_counts", CRASH_MEMORY)})),
     Case("crash-cell-segfault", "7 crash", "reference + a top-level cell that segfaults", FULL,
@@ -652,8 +652,8 @@ CASES = [
     Case("fair-noisy", "10 fairness", "reference answers that print, write stderr, warn and plot", FULL,
          nb_case(NOISY, top=[NOISY_SETUP_CELL])),
     Case("fair-partial", "10 fairness",
-         "replace_row: arange_mask_ignores_negative_index (fails the negative-index test); "
-         "scatter_add_counts: negative_indices_wrap (fails the two tests with negative indices)",
+         "replace_row: arange_mask_ignores_negative_index (fails the two tests with negative indices); "
+         "scatter_add_counts: negative_indices_wrap (fails the three tests with negative indices)",
          scores(R=part(R, 2), C=part(C, 2)),
          nb_case({"replace_row": WRONG["arange_mask_ignores_negative_index"].code,
                   "scatter_add_counts": WRONG["negative_indices_wrap"].code})),

@@ -87,6 +87,48 @@ def test_broken_sources_are_rejected_with_a_reason(body, message):
         validate(parse(body), Path("x.md"))
 
 
+SOLUTION_WITH_DOC_ZH = """\
+```{code-cell} ipython3
+:tags: [solution]
+:grade_id: double
+:doc_zh: 返回 2 * x，类型为 jax.Array。
+import jax.numpy as jnp
+
+
+def double(x):
+    \"\"\"Return 2 * x
+    as a jax.Array.\"\"\"
+    ### BEGIN SOLUTION
+    return 2 * jnp.asarray(x)
+    ### END SOLUTION
+```
+"""
+
+
+def test_doc_zh_replaces_the_docstring_in_chinese_only():
+    nb = parse(SOLUTION_WITH_DOC_ZH)
+    validate(nb, Path("x.md"))
+    en = render(nb, "en", badge_path="x.ipynb", exercise=True).cells[2].source
+    zh = render(nb, "zh", badge_path="x.ipynb", exercise=True).cells[2].source
+    assert '"""Return 2 * x\n    as a jax.Array."""' in en and "返回" not in en
+    assert zh == en.replace('"""Return 2 * x\n    as a jax.Array."""', '"""返回 2 * x，类型为 jax.Array。"""')
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (SOLUTION_WITH_DOC_ZH.replace('    \"\"\"Return 2 * x\n    as a jax.Array.\"\"\"\n', ""),
+         "no function docstring to replace"),
+        (SOLUTION_WITH_DOC_ZH.replace(":doc_zh: 返回", ':doc_zh: 返回 """'), 'cannot contain """'),
+        ("```{code-cell} ipython3\n:tags: [tests]\n:grade_id: t\n:points: 1\n:doc_zh: 测试\n"
+         "### BEGIN HIDDEN TESTS\ndef test_a():\n    pass\n### END HIDDEN TESTS\n```\n", "belongs on a solution cell"),
+    ],
+)
+def test_doc_zh_needs_a_docstring_to_replace(body, message):
+    with pytest.raises(SourceError, match=message):
+        validate(parse(body), Path("x.md"))
+
+
 def test_front_matter_needs_both_titles():
     nb = jupytext.reads("---\ntitle_en: T\n---\n\n+++ {\"lang\": \"en\"}\n\nx\n", fmt="md:myst")
     with pytest.raises(SourceError, match="title_zh"):

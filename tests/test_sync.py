@@ -84,3 +84,25 @@ def test_missing_and_orphaned_generated_files_are_caught(scratch_repo, build):
     build("notebooks")
     assert not orphan.exists()
     build("check")
+
+
+def test_reference_to_a_chapter_without_source_is_caught(scratch_repo, build):
+    lesson = scratch_repo / "notebooks/99_sample.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("## Arrays\n", "## Arrays\n\nMore in chapters 99 and 12, in ch99 and in ch7.\n")
+                      .replace("## 数组\n", "## 数组\n\n详见第 99 章和第 13 章。\n"), encoding="utf-8")
+    exercise = scratch_repo / "solutions/99_sample.md"
+    exercise.write_text(exercise.read_text(encoding="utf-8").replace(
+        "import numpy as np\n", "import numpy as np  # chapter 99 explains, chapter 14 too\nch1 = 1\n", 1),
+        encoding="utf-8")
+    result = build("check", check=False)
+    assert result.returncode == 1
+    refs = [line for line in result.stderr.splitlines() if "refers to chapter" in line]
+    assert refs == [
+        "check-sync: notebooks/99_sample.md: cell 0 ('## Arrays'): refers to chapter 7, 12, which has no source; "
+        "name an existing chapter or say 'a later chapter' / '后面的章节'",
+        "check-sync: notebooks/99_sample.md: cell 1 ('## 数组'): refers to chapter 13, which has no source; "
+        "name an existing chapter or say 'a later chapter' / '后面的章节'",
+        "check-sync: solutions/99_sample.md: cell 2 ('import jax.numpy as jnp'): refers to chapter 14, which has "
+        "no source; name an existing chapter or say 'a later chapter' / '后面的章节'",
+    ]
