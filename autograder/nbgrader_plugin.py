@@ -35,6 +35,7 @@ from autograder import paths, sandbox
 from autograder.feedback import DETAILS
 from autograder.grader import Settings, Submission, Zygote
 from autograder.messages import say
+from autograder.questions import questions_only
 from autograder.plan import Instructor, Plan, TestsCell, instructor_from_notebook, make_plan
 from autograder.testcell import partial_credit
 
@@ -227,15 +228,6 @@ def instructor_copy(assignment: str, notebook: str) -> tuple[dict, Instructor]:
     return cache[assignment, notebook]
 
 
-def questions_only(source: dict) -> dict:
-    """The instructor's notebook with every answer cell emptied: the questions without the answers."""
-    nb = json.loads(json.dumps(source))
-    for cell in nb.get("cells", []):
-        if ((cell.get("metadata") or {}).get("nbgrader") or {}).get("solution"):
-            cell["source"] = ""
-    return nb
-
-
 def _prestart() -> None:
     """Start the zygote and import JAX here while nbgrader is still setting up (both take seconds)."""
     if "zygote" in _state:
@@ -292,11 +284,11 @@ class Batch:
         return instructor
 
     def warm_questions(self, source: dict, instructor: Instructor) -> None:
-        """Fill JAX's compilation cache with what the questions alone compile.
+        """Fill JAX's compilation cache with what the questions alone compile (``questions``).
 
-        The run grades the instructor's notebook with every answer cell emptied: the
-        set-up cells, the visible self-checks and the probes run, the hidden tests
-        send their inputs, and nothing of the reference solution exists to compile.
+        The run grades the instructor's notebook with every answer replaced by a fixed
+        stand-in: the set-up cells, the visible self-checks and the probes run, the
+        hidden tests send their inputs, and nothing of the reference solution exists.
         Student sandboxes read the cache and cannot write it, so nothing in it comes
         from the solution or from another submission.
         """
@@ -307,7 +299,8 @@ class Batch:
             return
         Path(self.settings.cache_dir).mkdir(parents=True, exist_ok=True)
         settings = dataclasses.replace(self.settings, cache_writable=True)
-        Submission(make_plan(questions_only(source), instructor), instructor, settings, self.zygote).run()
+        Submission(make_plan(questions_only(source, instructor.student_names), instructor), instructor, settings,
+                   self.zygote).run()
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
 
