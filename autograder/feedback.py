@@ -86,6 +86,12 @@ def render_literal(node: ast.expr, lang: str) -> str | None:
                  if isinstance(k, ast.Constant) and isinstance(k.value, str)}
         chosen = table.get(lang, table.get("en"))
         return None if chosen is None else render_literal(chosen, lang)
+    if (isinstance(node, ast.Call) and len(node.args) == 2 and isinstance(node.args[0], ast.Constant)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "message"):
+        from autograder import checks  # checks.message("key", LANG): the course's own bilingual text
+
+        table = checks.MESSAGES.get(node.args[0].value)
+        return None if table is None else table.get(lang, table["en"])
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = render_literal(node.left, lang), render_literal(node.right, lang)
         return None if left is None or right is None else left + right

@@ -29,6 +29,8 @@ from autograder import sandbox, wire
 # What student code usually needs, loaded once in the zygote and shared by every fork.
 import jax  # noqa: E402
 import jax.numpy  # noqa: E402,F401 -- loaded once here, shared by every fork
+# Probes import it, and the sandbox cannot see the repository to import it from.
+import autograder.checks  # noqa: E402,F401
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
 
