@@ -349,13 +349,22 @@ class Submission:
         return self.tests.setdefault(grade_id, {"results": {}, "visible": None})
 
     def _replay(self, upto: int):
-        """A fresh sandbox gets the student's state back: the cells before ``upto``, quietly."""
+        """A fresh sandbox gets the student's state back: the cells before ``upto``, quietly.
+
+        Self-checks are not replayed: they decide nothing, and one that exhausts memory
+        would take the fresh process down again.
+        """
         for position, (i, phase) in enumerate(self.order[:upto]):
-            if position in self.skip or phase == "hidden":
-                continue
             step = self.plan.steps[i]
-            source = self.instructor.tests_cell(step.grade_id).visible if step.kind == "tests" else step.source
-            self.box.request({"op": "cell", "source": source}, deadline=self._deadline())
+            if position in self.skip or phase == "hidden" or step.kind == "tests":
+                continue
+            self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
+
+    def _renew_after_memory_error(self, errors: list[str]) -> None:
+        """After student code ran out of memory the process may fail later, anywhere: start a fresh one."""
+        if "MemoryError" in errors and self.box is not None:
+            self.box.close()
+            self.box = None
 
     def _run(self, position: int):
         i, phase = self.order[position]
@@ -363,21 +372,31 @@ class Submission:
         if phase == "run" and step.kind != "tests":
             reply, _ = self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
             self.steps[i] = _outputs(reply)
+            self._renew_after_memory_error([(reply.get("error") or [""])[0]])
             return
         tests = self.instructor.tests_cell(step.grade_id)
         record = self._record(tests.grade_id)
         if phase == "run":
             reply, _ = self.box.request({"op": "define", "source": tests.visible}, deadline=self._deadline())
             record["visible"] = _outputs(reply)
+            self._renew_after_memory_error([(reply.get("error") or [""])[0]])
             return
         self.box.request({"op": "define", "source": tests.probe_source}, deadline=self._deadline())
+        raised: list[str] = []
 
         def on_result(name, passed, safe, full):
             record["results"][name] = [passed, safe, full]
 
+        def call(name, args, kwargs):
+            try:
+                return self._call(name, args, kwargs)
+            except StudentError as exc:
+                raised.append(exc.etype)
+                raise
+
         # tests already decided (before a crash) are not run again
-        run_hidden_tests(tests, self.lang, self.instructor.student_names, self._call, set(record["results"]),
-                         on_result)
+        run_hidden_tests(tests, self.lang, self.instructor.student_names, call, set(record["results"]), on_result)
+        self._renew_after_memory_error(raised)
 
     def _blame(self, position: int, why: list[str]):
         """The step (or the hidden test) that was running when the sandbox died fails, once."""

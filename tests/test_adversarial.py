@@ -945,7 +945,9 @@ def test_safe_feedback_carries_no_student_values(graded):
     html, shown = graded.feedback["leak-feedback"], graded.outputs("leak-feedback")
     assert "raised ValueError" in html and "an exception of its own class" in html
     assert "inputs:" not in shown and "Leak_i_" not in shown     # neither the message nor the class name
-    assert "the process exited" in shown and "exit code" not in shown
+    assert "the process exited" in shown
+    # the self-check's call (size 4, public) may show its exit code; the hidden sizes 5, 6, 7 may not
+    assert not any(f"exit code {40 + size}" in shown for size in (5, 6, 7))
     # cells run before any hidden input reaches the sandbox: the later cell saw the visible input only
     assert "captured: [[[1.0, 2.0], [3.0, 6.0], [5.0, 10.0]]]" in html
 
