@@ -43,6 +43,7 @@ c.SandboxedExecute.processes = 64
 # What a failed hidden test shows students: "safe" (name, pass/fail, the author's message, the type of
 # an exception; no values, so feedback cannot carry hidden inputs or expected answers out) or "full".
 c.SandboxedExecute.feedback = "safe"
+c.SandboxedExecute.warm_cache = True  # compile what the questions need once, before the students
 # c.SandboxedExecute.dask_scheduler = "tcp://scheduler:8786"  # grade on a Dask cluster
 c.Execute.timeout = 120  # used only by stock commands that still execute (e.g. validate)
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}

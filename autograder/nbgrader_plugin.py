@@ -405,6 +405,8 @@ class SandboxedExecute(NbGraderPreprocessor):
                     "(counted in the sandbox's pid namespace; not limited without isolation)").tag(config=True)
     disk_mb = Int(sandbox.Limits.disk_mb, help="writable space in the sandbox (MiB)").tag(config=True)
     prefetch = Bool(True, help="grade every pending submission in parallel on the first call").tag(config=True)
+    warm_cache = Bool(True, help="before grading, fill JAX's compilation cache with what the questions compile "
+                      "(questions.py; seconds per assignment, repaid from about ten submissions)").tag(config=True)
     feedback = Enum(DETAILS, default_value="safe", help=(
         "what a failed hidden test shows in the notebook and the feedback: 'safe' (the test's name, "
         "pass/fail, the author's own message, a student's exception by its type; no values) or 'full' "
@@ -443,7 +445,7 @@ class SandboxedExecute(NbGraderPreprocessor):
             settings = self._settings()
             for legacy in LEGACY_CACHES:
                 shutil.rmtree(Path(root) / STATE_DIR / legacy, ignore_errors=True)
-            if settings.isolate and not self.dask_scheduler:
+            if settings.isolate and self.warm_cache and not self.dask_scheduler:
                 settings = dataclasses.replace(settings, cache_dir=str(Path(root) / STATE_DIR / QUESTION_CACHE))
             SandboxedExecute._batch = Batch(settings, workers, root, self.dask_scheduler, self.log)
             self._prefetch_all(SandboxedExecute._batch)

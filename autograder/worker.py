@@ -145,13 +145,16 @@ class StudentRuntime:
 # ------------------------------------------------------------------ processes
 
 
-def _use_compilation_cache(path: str) -> None:
+def _use_compilation_cache(path: str, writable: bool) -> None:
     jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    # A read-only cache is only read: with no compile long enough to be written, JAX tries no
+    # write, so student cells do not fill up with warnings about the read-only folder.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0 if writable else 1e9)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
-def _student_process(sock, limits: sandbox.Limits, isolated: bool, root: str, cache: bool) -> None:
+def _student_process(sock, limits: sandbox.Limits, isolated: bool, root: str, cache: bool,
+                     cache_writable: bool = False) -> None:
     """Pid 1 of the sandbox: never returns."""
     code = 0
     try:
@@ -167,7 +170,7 @@ def _student_process(sock, limits: sandbox.Limits, isolated: bool, root: str, ca
             os.environ.update({"HOME": os.getcwd(), "TMPDIR": os.path.join(root, "tmp")})
         sandbox.apply_limits(limits)
         if cache:
-            _use_compilation_cache(sandbox.CACHE_MOUNT)
+            _use_compilation_cache(sandbox.CACHE_MOUNT, cache_writable)
         runtime = StudentRuntime(sock, limits.output_kb * 1024)
         # The inherited descriptors 1 and 2 are the grader's console: what student code writes
         # there directly (os.write, C libraries) would pass for the grader's own log lines.
@@ -236,7 +239,8 @@ def _sandbox_child(data_fd: int, status_fd: int, job: dict) -> None:
     pid = os.fork()
     if pid == 0:
         status.close()
-        _student_process(data, limits, isolated, root, bool(isolated and job.get("cache")))
+        _student_process(data, limits, isolated, root, bool(isolated and job.get("cache")),
+                         bool(job.get("cache_writable")))
     data.close()
     ended = None
     if isolated:

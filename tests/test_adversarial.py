@@ -919,8 +919,8 @@ def test_feedback_reports_each_test_with_its_message(graded):
     assert "FAIL test_negative_indices_are_ignored: " in html
     assert "negative indices are invalid: they must not wrap around to the end" in html
     assert "FAIL test_works_under_jit_with_integer_weights: " in html
-    assert "2 of 3 hidden tests passed: 1.33333 of 2 points" in html
-    assert "2 of 4 hidden tests passed: 1.5 of 3 points" in html
+    assert "2 of 4 hidden tests passed: 1 of 2 points" in html
+    assert "2 of 5 hidden tests passed: 1.2 of 3 points" in html
 
 
 @pytest.mark.parametrize("student", list(BY_STUDENT))
@@ -944,12 +944,16 @@ def test_no_reference_artifact_is_readable(graded):
 def test_safe_feedback_carries_no_student_values(graded):
     html, shown = graded.feedback["leak-feedback"], graded.outputs("leak-feedback")
     assert "raised ValueError" in html and "an exception of its own class" in html
-    assert "inputs:" not in shown and "Leak_i_" not in shown     # neither the message nor the class name
+    # neither the message nor the class name of an exception raised on hidden inputs; the self-check's
+    # own (public) input may show, in the self-check's report
+    leaked = [m.start() for m in re.finditer("inputs: ", shown) if not shown.startswith("inputs: ([[0.0, 0.0", m.start())]
+    assert leaked == [] and "Leak_i_" not in shown
     assert "the process exited" in shown
     # the self-check's call (size 4, public) may show its exit code; the hidden sizes 5, 6, 7 may not
     assert not any(f"exit code {40 + size}" in shown for size in (5, 6, 7))
-    # cells run before any hidden input reaches the sandbox: the later cell saw the visible input only
-    assert "captured: [[[1.0, 2.0], [3.0, 6.0], [5.0, 10.0]]]" in html
+    # cells run before any hidden input reaches the sandbox (and the sandbox that scatter_add_counts's
+    # self-check ended was replayed without self-checks): the later cell saw no input at all
+    assert "captured: []" in shown
 
 
 def test_safe_feedback_hides_expected_values(graded):

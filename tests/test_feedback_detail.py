@@ -51,8 +51,8 @@ def test_full_feedback_shows_the_students_exception_message(full):
 def test_full_feedback_shows_rewritten_assertions(full):
     _, outputs = full
     text = outputs("wrong-shape")
-    assert "shape (1, 1), expected (5, 7)" in text           # the f-string with its values
-    assert "assert (1, 1) == (5, 7)" in text                  # pytest's explanation of the assert
+    assert "the result must have the shape of x" in text      # the author's message...
+    assert "assert (1, 1) == (5, 7)" in text                  # ...and pytest's explanation of the assert
 
 
 def test_full_feedback_shows_numpy_testing_values(full):
@@ -63,4 +63,5 @@ def test_full_feedback_shows_numpy_testing_values(full):
 def test_the_setting_changes_no_score(full):
     scores, _ = full
     assert scores["raises"]["test_replace_row"] == 0
-    assert scores["partial"]["test_replace_row"] == pytest.approx(2 * 2 / 3, abs=1e-5)
+    # arange_mask_ignores_negative_index fails 2 of the 4 hidden tests, as in the adversarial suite
+    assert scores["partial"]["test_replace_row"] == pytest.approx(2 * 2 / 4, abs=1e-5)

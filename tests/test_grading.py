@@ -25,6 +25,10 @@ def scores(tmp_path_factory):
     @cache
     def _scores(slug, lang):
         course = new_course(tmp_path_factory.mktemp(f"{slug}-{lang}"), lang)
+        with (course / "nbgrader_config.py").open("a", encoding="utf-8") as f:
+            # scores do not depend on the cache (tests/test_adversarial.py grades with it); a few
+            # submissions per course would not repay building it
+            f.write("\nc.SandboxedExecute.warm_cache = False\n")
         reference = reference_answers(slug, lang)
         students = {"reference": submission(slug, lang, reference), "blank": submission(slug, lang, {})}
         if lang == "en":
