@@ -18,8 +18,6 @@ trusted side (docs/grading-security.md).
 """
 from __future__ import annotations
 
-import copy
-
 MESSAGES = {
     "input_changed": {"en": "the function modified an input it was given (arrays, dicts and lists must stay as they were)",
                       "zh": "函数修改了传给它的输入（数组、字典和列表都应保持原样）"},
@@ -50,11 +48,6 @@ def inputs_after(fn, *args, **kwargs):
     """
     out = fn(*args, **kwargs)
     return out, args, kwargs
-
-
-def snapshot(value):
-    """A deep copy of arrays, dicts and lists, to compare an input with after a call."""
-    return copy.deepcopy(value)
 
 
 def trace_count(fn, *arg_sets) -> int:
