@@ -67,7 +67,7 @@ course: $(INSTALLED)  ## make course DIR=<path> COURSE_LANG=en|zh: a ready nbgra
 test: $(INSTALLED)  ## everything CI runs: check-sync, lint, unit and grading tests, run-notebooks
 	$(MAKE) --no-print-directory check-sync
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=30
 	$(MAKE) --no-print-directory run-notebooks
 
 clean:  ## remove build outputs (keeps .venv)

@@ -87,23 +87,30 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _test_cell_errors(nb) -> dict[str, bool]:
-    """grade_id of each tests cell -> whether any of its hidden tests failed (error or partial credit)."""
-    failed = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            failed[meta["grade_id"]] = any(o.get("output_type") in ("error", "execute_result")
-                                           for o in cell.get("outputs", []))
-    return failed
+def _try_wrong_answers(instructor_nb, answers, out: Path) -> bool:
+    """Grade each known-wrong answer with the real grader: it must lose points on its own task only."""
+    from autograder import wrong
+    from autograder.nbgrader_plugin import grade_notebooks, local_batch
 
-
-def _execute_all_cells(nb, cwd: str):
-    from nbclient import NotebookClient
-
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": cwd}}).execute()
-    return nb
+    full = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+            for c in instructor_nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    order = [c.metadata["nbgrader"]["grade_id"] for c in instructor_nb.cells
+             if c.metadata.get("nbgrader", {}).get("grade") or c.metadata.get("nbgrader", {}).get("solution")]
+    students = {a.name: wrong.substitute(instructor_nb, a.grade_id, a.code) for a in answers}
+    batch = local_batch(str(out), workers=2)
+    try:
+        scores = {name: r["scores"] for name, r in grade_notebooks(batch, instructor_nb, students).items()}
+    finally:
+        batch.close()
+    ok = True
+    for a in answers:
+        target = next((g for g in order[order.index(a.grade_id) + 1:] if g in full), None)
+        got = scores[a.name]
+        lost = [g for g in full if got.get(g, 0.0) < full[g]]
+        verdict = lost == [target]
+        print(f"{'rejected' if verdict else 'NOT REJECTED'}  {a.grade_id}/{a.name}: loses points on {lost}")
+        ok &= verdict
+    return ok
 
 
 def cmd_try(args) -> int:
@@ -133,17 +140,8 @@ def cmd_try(args) -> int:
         if result.status != "ok":
             print(result.detail)
             ok = False
-    for answer in answers:
-        graded = _execute_all_cells(wrong.substitute(rendered["en"], answer.grade_id, answer.code), str(out))
-        failed = _test_cell_errors(graded)
-        # The tests cell after the replaced solution must fail; no other may.
-        ids = [c.metadata["nbgrader"]["grade_id"] for c in graded.cells if c.metadata["nbgrader"].get("grade") or c.metadata["nbgrader"].get("solution")]
-        after = ids[ids.index(answer.grade_id) + 1:]
-        target = next((g for g in after if g in failed), None)
-        verdict = target is not None and failed[target] and not any(v for g, v in failed.items() if g != target)
-        print(f"{'rejected' if verdict else 'NOT REJECTED'}  {answer.grade_id}/{answer.name}: "
-              f"failing tests cells {[g for g, v in failed.items() if v]}")
-        ok &= verdict
+    if answers:
+        ok &= _try_wrong_answers(rendered["en"], answers, out)
     print(f"try: {'OK' if ok else 'FAILED'} (work files in {out})")
     return 0 if ok else 1
 

@@ -1,11 +1,12 @@
 """`make course`: a ready nbgrader course directory for one language."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from autograder import paths
+from autograder.generate import course_source
 from autograder.release import CODE_STUB
+from autograder.source import read_source, to_text
 
 CONFIG_TEMPLATE = '''\
 # nbgrader configuration for the {lang} edition of the JAX course.
@@ -59,14 +60,11 @@ def make_course(target: Path, lang: str) -> Path:
     if target.exists() and any(target.iterdir()):
         raise FileExistsError(f"{target} already exists and is not empty; pick a new DIR or delete it")
     slugs = paths.chapters("exercise")
-    missing = [paths.instructor_notebook(s, lang) for s in slugs
-               if not (paths.ROOT / paths.instructor_notebook(s, lang)).exists()]
-    if missing:
-        raise FileExistsError(f"missing generated notebooks {missing}; run `make notebooks` first")
-    for slug in slugs:
+    sources = {slug: course_source(read_source(paths.source_path(slug, "exercise")), slug, lang) for slug in slugs}
+    for slug, nb in sources.items():
         folder = target / "source" / slug
         folder.mkdir(parents=True)
-        shutil.copy(paths.ROOT / paths.instructor_notebook(slug, lang), folder / f"{slug}.ipynb")
+        (folder / f"{slug}.ipynb").write_text(to_text(nb), encoding="utf-8")
     (target / "exchange").mkdir()
     (target / "nbgrader_config.py").write_text(
         CONFIG_TEMPLATE.format(

@@ -22,6 +22,18 @@ def lesson_files(slug: str) -> dict[str, str]:
     return files
 
 
+def course_source(nb, slug: str, lang: str):
+    """The instructor's notebook as a course's ``source/`` holds it: its badge already points at the release.
+
+    ``nbgrader generate_assignment`` then makes exactly the committed release, so a student
+    never gets a link to the solutions and nbgrader finds every locked cell unchanged.
+    """
+    release = paths.release_notebook(slug, lang)
+    other = LANGS[1 - LANGS.index(lang)]
+    return render(nb, lang, badge_path=release, exercise=True,
+                  other_lang_path=_relative(release, paths.release_notebook(slug, other)))
+
+
 def exercise_files(slugs: list[str]) -> dict[str, str]:
     files = {}
     sources = {slug: read_source(paths.source_path(slug, "exercise")) for slug in slugs}
@@ -34,9 +46,7 @@ def exercise_files(slugs: list[str]) -> dict[str, str]:
                 render(nb, lang, badge_path=instructor, exercise=True,
                        other_lang_path=_relative(instructor, paths.instructor_notebook(slug, other)))
             )
-            # The release is made from a copy whose badge already points at the release path.
-            for_release[slug] = render(nb, lang, badge_path=release, exercise=True,
-                                       other_lang_path=_relative(release, paths.release_notebook(slug, other)))
+            for_release[slug] = course_source(nb, slug, lang)
         for slug, student_nb in generate_releases(for_release, lang).items():
             files[paths.release_notebook(slug, lang)] = to_text(student_nb)
     return files

@@ -229,9 +229,17 @@ def run_hidden_tests(cell: TestsCell, lang: str, remote: list[str], call, skip, 
     probe_ functions become proxies that ``call(name, args, kwargs)``.
     """
     namespace = {"__name__": f"hidden_tests_{cell.grade_id}", "LANG": lang}
-    exec(compile_hidden(cell), namespace)
-    namespace.update({name: make_proxy(name, call) for name in [*remote, *cell.probe_names]})
-    for name, case in cases(namespace, cell.test_functions):
+    try:
+        exec(compile_hidden(cell), namespace)
+        namespace.update({name: make_proxy(name, call) for name in [*remote, *cell.probe_names]})
+        collected = cases(namespace, cell.test_functions)
+    except Exception as exc:  # noqa: BLE001 -- the cell's own set-up broke: its tests fail, the batch goes on
+        texts = failure_texts(exc, cell, lang)
+        for name in cell.test_names:
+            if name not in skip:
+                on_result(name, False, *texts)
+        return
+    for name, case in collected:
         if name in skip:
             continue
         try:

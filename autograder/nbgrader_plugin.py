@@ -234,8 +234,15 @@ def _prestart() -> None:
         return
 
     def start():
-        _state["zygote"].set_result(Zygote())
-        import jax.numpy  # noqa: F401 -- warm the import the hidden tests need in this process
+        try:
+            zygote = Zygote()
+            # Imported before any grading thread runs hidden tests: two threads importing JAX at
+            # once can see it half initialised.
+            import jax.numpy  # noqa: F401
+        except BaseException as exc:  # noqa: BLE001 -- the batch waiting on it reports it
+            _state["zygote"].set_exception(exc)
+        else:
+            _state["zygote"].set_result(zygote)
 
     _state["zygote"] = Future()
     threading.Thread(target=start, daemon=True, name="prestart").start()
@@ -362,6 +369,28 @@ class Batch:
             future.fingerprint = fingerprint
             self.futures[key] = future
             return future
+
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.zygote.close()
+
+
+def local_batch(root: str, workers: int = 1) -> Batch:
+    """A batch outside nbgrader (sandboxed where namespaces work); ``close()`` it when done."""
+    return Batch(Settings(sandbox.Limits(), sandbox.namespaces_work()[0], hide=hidden_paths(root)), workers, root)
+
+
+def grade_notebooks(batch: Batch, instructor_nb: dict, submissions: dict, assignment: str = "notebook") -> dict:
+    """Grade notebooks (name -> notebook) against an instructor's notebook without nbgrader.
+
+    The same sandboxes, hidden tests and partial credit as ``nbgrader autograde`` with
+    this plugin: for authors trying their known-wrong answers and for the test suite.
+    """
+    instructor = instructor_from_notebook(instructor_nb)
+    futures = {name: batch.submit((assignment, name, assignment), make_plan(nb, instructor), instructor, None)
+               for name, nb in submissions.items()}
+    return {name: future.result() for name, future in futures.items()}
 
 
 def _progress(done: int, total: int, started: float) -> None:

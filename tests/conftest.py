@@ -34,8 +34,23 @@ def tool_env(extra_path: Path | None = None) -> dict:
 def run(cmd, cwd, env=None, check=True):
     proc = subprocess.run(cmd, cwd=cwd, env=env or tool_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        output = f"{proc.stdout}\n{proc.stderr}"
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n"
+                             f"{tracebacks(output)}\n--- full output ---\n{output}")
     return proc
+
+
+def tracebacks(output: str, context: int = 3) -> str:
+    """The tracebacks in a tool's log, first: a long log is often cut before the line that matters."""
+    lines = output.splitlines()
+    blocks = []
+    for i, line in enumerate(lines):
+        if "Traceback (most recent call last)" in line:
+            end = i + 1
+            while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                end += 1
+            blocks.append("\n".join(lines[max(0, i - context):end + 1]))
+    return "\n...\n".join(blocks) if blocks else "(no Python traceback in the output)"
 
 
 @pytest.fixture

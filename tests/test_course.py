@@ -31,6 +31,12 @@ def test_release_submit_collect_autograde_feedback_export(tmp_path, lang):
     assert {p.name for p in (course / "source").iterdir()} == set(paths.chapters("exercise"))
 
     run(["nbgrader", "generate_assignment", slug], cwd=course)
+    # nbgrader's release is the committed one (Colab badge included): students of a course and
+    # students who open the repository get the same notebook, and no link to the solutions.
+    generated = nbformat.read(course / "release" / slug / f"{slug}.ipynb", as_version=4)
+    committed = nbformat.read(ROOT / paths.release_notebook(slug, lang), as_version=4)
+    assert [c.source for c in generated.cells] == [c.source for c in committed.cells]
+    assert "solutions/" not in generated.cells[0].source
     run(["nbgrader", "release_assignment", slug], cwd=course)
 
     # The student's side: a separate folder that knows only the course id and the exchange.

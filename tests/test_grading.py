@@ -1,16 +1,19 @@
-"""Real `nbgrader autograde` runs through the hardened pipeline of `make course`.
+"""Every chapter's hidden tests, graded by the hardened pipeline's own batch (no nbgrader process).
 
 The reference gets full marks, a blank submission 0, and each known-wrong answer
 loses points on its own task (partial credit: at least one hidden test fails)
-and nowhere else.
+and nowhere else. That the stock nbgrader commands drive the same batch is shown
+once per language in tests/test_course.py and, under attack, in tests/test_adversarial.py.
 """
+import json
 from functools import cache
 
 import nbformat
 import pytest
 
 from autograder import paths, wrong
-from gradelib import grade, max_points, new_course, reference_answers, submission, task_tests_cell
+from autograder.nbgrader_plugin import grade_notebooks, local_batch
+from gradelib import max_points, reference_answers, submission, task_tests_cell
 
 pytestmark = pytest.mark.grading
 
@@ -20,23 +23,22 @@ WRONG = [(a.slug, a) for slug in CHAPTERS for a in wrong.load(slug)]
 
 @pytest.fixture(scope="session")
 def scores(tmp_path_factory):
-    """One autograde run per chapter and language grades every student at once."""
+    """One batch per test process grades every student of a chapter at once."""
+    batch = local_batch(str(tmp_path_factory.mktemp("batch")))
 
     @cache
     def _scores(slug, lang):
-        course = new_course(tmp_path_factory.mktemp(f"{slug}-{lang}"), lang)
-        with (course / "nbgrader_config.py").open("a", encoding="utf-8") as f:
-            # scores do not depend on the cache (tests/test_adversarial.py grades with it); a few
-            # submissions per course would not repay building it
-            f.write("\nc.SandboxedExecute.warm_cache = False\n")
+        instructor = json.loads((paths.ROOT / paths.instructor_notebook(slug, lang)).read_text(encoding="utf-8"))
         reference = reference_answers(slug, lang)
         students = {"reference": submission(slug, lang, reference), "blank": submission(slug, lang, {})}
         if lang == "en":
             for answer in wrong.load(slug):
                 students[f"wrong-{answer.name}"] = submission(slug, lang, {**reference, answer.grade_id: answer.code})
-        return grade(course, slug, students)
+        results = grade_notebooks(batch, instructor, students, assignment=f"{slug}-{lang}")
+        return {name: result["scores"] for name, result in results.items()}
 
-    return _scores
+    yield _scores
+    batch.close()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
