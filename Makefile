@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 COURSE_LANG ?= en
 
-.PHONY: help install lab demo notebooks check-sync run-notebooks test-gpu unit grading lint course test clean
+.PHONY: help install lab demo notebooks check-sync run-notebooks test-gpu unit integration grading lint course test clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -50,13 +50,17 @@ run-notebooks: $(INSTALLED)  ## execute every lesson and instructor exercise wit
 test-gpu:  ## run-notebooks on CUDA; fails loudly without a GPU (PY=python3 uses an existing interpreter)
 	JAX_PLATFORMS=cuda $(PY) -m autograder.build run --require-backend cuda --out build/gpu
 
-unit: $(INSTALLED)  ## fast tests: sources, sync checks, badges, packaging
-	$(PY) -m pytest -q -m "not grading"
+unit: $(INSTALLED)  ## fast in-process tests (under a minute): wire, plan, submissions, results, sources
+	$(PY) -m pytest -q -m "not grading and not integration"
 
-grading: $(INSTALLED)  ## real nbgrader autograde of reference, blank and known-wrong answers
+integration: $(INSTALLED)  ## the build tools and papermill in subprocesses (check-sync's own tests)
+	$(PY) -m pytest -q -n 2 -m integration
+
+grading: $(INSTALLED)  ## every chapter's reference, blank and wrong answers graded; nbgrader command chains; attacks
 	$(PY) -m pytest -q -n 2 --dist loadgroup -m grading
 
-lint: $(INSTALLED)  ## lint the CI workflows
+lint: $(INSTALLED)  ## lint the Python code (ruff) and the CI workflows
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
@@ -64,7 +68,7 @@ course: $(INSTALLED)  ## make course DIR=<path> COURSE_LANG=en|zh: a ready nbgra
 	@test -n "$(DIR)" || { echo "usage: make course DIR=<path> COURSE_LANG=en|zh" >&2; exit 2; }
 	$(PY) -m autograder.build course "$(DIR)" --lang $(COURSE_LANG)
 
-test: $(INSTALLED)  ## everything CI runs: check-sync, lint, unit and grading tests, run-notebooks
+test: $(INSTALLED)  ## everything CI runs: check-sync, lint, unit, integration and grading tests, run-notebooks
 	$(MAKE) --no-print-directory check-sync
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=30

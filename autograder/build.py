@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -10,12 +11,13 @@ from pathlib import Path
 import nbformat
 
 from autograder import paths
-from autograder.source import SourceError
+from autograder.authoring.source import SourceError
+from autograder.notebook_format import LANGS
 
 
 def cmd_notebooks(_args) -> int:
-    from autograder.generate import write_all
-    from autograder.release import ReleaseError
+    from autograder.authoring.generate import write_all
+    from autograder.authoring.release import ReleaseError
 
     try:
         changed = write_all()
@@ -29,7 +31,7 @@ def cmd_notebooks(_args) -> int:
 
 
 def cmd_check(_args) -> int:
-    from autograder.sync import check
+    from autograder.authoring.sync import check
 
     problems = check()
     for problem in problems:
@@ -50,14 +52,14 @@ def _require_backend(backend: str | None) -> None:
 
     try:
         devices = jax.devices(backend)
-    except Exception as exc:  # JAX raises RuntimeError or AssertionError depending on what is missing
+    except Exception as exc:  # noqa: BLE001 -- JAX raises RuntimeError or AssertionError depending on what is missing
         sys.exit(f"run-notebooks: FAILED: JAX_PLATFORMS={platforms!r} but no {backend} device is usable "
                  f"({type(exc).__name__}: {exc}). Install CUDA JAX (pip install 'jax[cuda12]') on a GPU machine.")
     print(f"run-notebooks: running on {devices}")
 
 
 def cmd_run(args) -> int:
-    from autograder.execute import run_all, timing_table
+    from autograder.authoring.execute import run_all, timing_table
 
     _require_backend(args.require_backend)
     sources = sorted(paths.ROOT.glob("notebooks/*/*.ipynb")) + sorted(paths.ROOT.glob("solutions/*/*/*.ipynb"))
@@ -89,8 +91,8 @@ def cmd_run(args) -> int:
 
 def _try_wrong_answers(instructor_nb, answers, out: Path) -> bool:
     """Grade each known-wrong answer with the real grader: it must lose points on its own task only."""
-    from autograder import wrong
-    from autograder.nbgrader_plugin import grade_notebooks, local_batch
+    from autograder.authoring import wrong
+    from autograder.grading.batch import grade_notebooks, local_batch
 
     full = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
             for c in instructor_nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
@@ -115,9 +117,9 @@ def _try_wrong_answers(instructor_nb, answers, out: Path) -> bool:
 
 def cmd_try(args) -> int:
     """An author's inner loop: validate one source and run everything it generates."""
-    from autograder.execute import run_notebook
-    from autograder.source import LANGS, read_source, render
-    from autograder import wrong
+    from autograder.authoring.execute import run_notebook
+    from autograder.authoring.source import read_source, render
+    from autograder.authoring import wrong
 
     src = Path(args.source).resolve()
     kind = "exercise" if src.parent.name == "solutions" else "lesson"
@@ -147,7 +149,7 @@ def cmd_try(args) -> int:
 
 
 def cmd_course(args) -> int:
-    from autograder.course import make_course
+    from autograder.authoring.course import make_course
 
     try:
         make_course(Path(args.dir), args.lang)
@@ -175,9 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     tr.set_defaults(func=cmd_try)
     course = sub.add_parser("course", help="create a ready nbgrader course directory")
     course.add_argument("dir")
-    course.add_argument("--lang", choices=("en", "zh"), default="en")
+    course.add_argument("--lang", choices=LANGS, default=LANGS[0])
     course.set_defaults(func=cmd_course)
     args = parser.parse_args(argv)
+    # the package's modules log; the command line shows their INFO lines as plain progress
+    ours = logging.getLogger("autograder")
+    ours.setLevel(logging.INFO)
+    ours.addHandler(logging.StreamHandler(sys.stdout))
     # nbgrader shells out to `alembic` and papermill to `jupyter`: find them beside this interpreter.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return args.func(args)

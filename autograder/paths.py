@@ -23,6 +23,14 @@ def requirement(name: str) -> str:
     return next(r for r in meta["project"]["dependencies"] if re.match(rf"{re.escape(name)}\b", r))
 
 
+def min_version(name: str) -> tuple[int, ...]:
+    """The floor of a ``name>=X.Y`` dependency in pyproject.toml, e.g. (0, 10) for "jax>=0.10"."""
+    floor = re.search(r">=\s*([0-9][0-9.]*)", requirement(name))
+    if floor is None:
+        raise ValueError(f"pyproject.toml gives {name} no minimum version (name>=X.Y)")
+    return tuple(int(part) for part in floor.group(1).rstrip(".").split("."))
+
+
 def colab_base() -> str:
     """Colab opens a notebook straight from the repository's main branch."""
     url = repository_url()

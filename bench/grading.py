@@ -29,9 +29,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import nbformat  # noqa: E402
 
-from autograder import paths, wrong  # noqa: E402
-from autograder.course import make_course  # noqa: E402
-from autograder.release import CODE_STUB  # noqa: E402
+from autograder import paths  # noqa: E402
+from autograder.authoring import wrong  # noqa: E402
+from autograder.authoring.course import make_course  # noqa: E402
+from autograder.authoring.release import CODE_STUB  # noqa: E402
 
 STOCK_CONFIG = '''c = get_config()  # noqa: F821
 c.CourseDirectory.root = {root!r}

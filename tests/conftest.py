@@ -11,7 +11,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "grading: runs real nbgrader commands (slower)")
+    config.addinivalue_line("markers", "grading: grades real submissions (the batch, nbgrader commands); minutes")
+    config.addinivalue_line("markers", "integration: runs the build tools or papermill in subprocesses")
 
 
 def pytest_collection_modifyitems(items):

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import paths
-from autograder.course import make_course
+from autograder.authoring.course import make_course
 from conftest import run
 
 

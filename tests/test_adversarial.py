@@ -39,7 +39,8 @@ from typing import Callable
 import nbformat
 import pytest
 
-from autograder import paths, wrong
+from autograder import paths
+from autograder.authoring import wrong
 from conftest import run, tool_env
 from gradelib import max_points, new_course, read_scores, reference_answers, submission
 
@@ -812,7 +813,7 @@ def test_the_batch_grades_every_submission(graded):
 
 def test_max_points_are_what_this_table_assumes():
     assert max_points(SLUG, LANG) == POINTS
-    from autograder.plan import instructor_from_notebook
+    from autograder.grading.plan import instructor_from_notebook
 
     instructor = instructor_from_notebook(json.loads((paths.ROOT / paths.instructor_notebook(SLUG, LANG)).read_text()))
     assert {t.grade_id: len(t.test_names) for t in instructor.tests} == TESTS

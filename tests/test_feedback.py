@@ -1,13 +1,13 @@
-"""What a failed hidden test may tell a student (``autograder.feedback``), in-process and fast."""
+"""What a failed hidden test may tell a student (``autograder.grading.feedback``), in-process and fast."""
 from __future__ import annotations
 
 import ast
 
 import pytest
 
-from autograder import feedback
-from autograder.grader import StudentError, compile_hidden, failure_texts
-from autograder import plan
+from autograder.grading import feedback
+from autograder.grading.grader import StudentError, compile_hidden, failure_texts
+from autograder.grading import plan
 
 HIDDEN = '''
 import numpy as np

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from autograder import wrong
+from autograder.authoring import wrong
 from gradelib import grade, new_course, reference_answers, submission
 
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("feedback-full")]

@@ -11,8 +11,10 @@ from functools import cache
 import nbformat
 import pytest
 
-from autograder import paths, wrong
-from autograder.nbgrader_plugin import grade_notebooks, local_batch
+from autograder import paths
+from autograder.notebook_format import LANGS
+from autograder.authoring import wrong
+from autograder.grading.batch import grade_notebooks, local_batch
 from gradelib import max_points, reference_answers, submission, task_tests_cell
 
 pytestmark = pytest.mark.grading
@@ -41,13 +43,13 @@ def scores(tmp_path_factory):
     batch.close()
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("slug", CHAPTERS)
 def test_reference_gets_full_marks(scores, slug, lang):
     assert scores(slug, lang)["reference"] == max_points(slug, lang)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("slug", CHAPTERS)
 def test_blank_submission_gets_zero(scores, slug, lang):
     got = scores(slug, lang)["blank"]

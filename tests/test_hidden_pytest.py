@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import grader, plan, testcell
+from autograder.grading import grader, plan, testcell
 
 HIDDEN = '''
 import pytest
@@ -56,7 +56,7 @@ def run(student):
     def call(name, args, kwargs):
         try:
             return student(*args, **kwargs)
-        except Exception as exc:  # as the sandbox reports it: a type name and a message
+        except Exception as exc:  # noqa: BLE001 -- as the sandbox reports it: a type name and a message
             raise grader.StudentError.of(name, type(exc).__name__, str(exc)) from None
 
     hidden = plan.TestsCell(**{**cell().__dict__, "hidden": "log = []\n" + cell().hidden})

@@ -5,8 +5,8 @@ import nbformat
 import pytest
 
 from autograder import paths
-from autograder.generate import existing_generated
-from autograder.source import LANGS
+from autograder.authoring.generate import existing_generated
+from autograder.notebook_format import LANGS
 
 NOTEBOOKS = sorted(existing_generated())
 BADGE = re.compile(r"\(https://colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/main/([^)]+)\)")
@@ -15,8 +15,8 @@ BADGE = re.compile(r"\(https://colab\.research\.google\.com/github/([^/]+/[^/]+)
 def test_there_are_notebooks_for_every_source():
     lessons, exercises = paths.chapters("lesson"), paths.chapters("exercise")
     assert lessons and lessons == exercises, "every chapter has a lesson and an exercise"
-    expected = {paths.lesson_notebook(s, l) for s in lessons for l in LANGS}
-    expected |= {f(s, l) for s in exercises for l in LANGS for f in (paths.instructor_notebook, paths.release_notebook)}
+    expected = {paths.lesson_notebook(s, lang) for s in lessons for lang in LANGS}
+    expected |= {f(s, lang) for s in exercises for lang in LANGS for f in (paths.instructor_notebook, paths.release_notebook)}
     assert set(NOTEBOOKS) == expected
 
 

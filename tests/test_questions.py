@@ -6,9 +6,9 @@ import json
 import pytest
 
 from autograder import paths
-from autograder.plan import instructor_from_notebook, make_plan
-from autograder.questions import STAND_IN, questions_only
-from autograder.source import SOLUTION_BEGIN, SOLUTION_END
+from autograder.grading.plan import instructor_from_notebook, make_plan
+from autograder.grading.questions import STAND_IN, questions_only
+from autograder.authoring.source import SOLUTION_BEGIN, SOLUTION_END
 
 
 @pytest.mark.parametrize("slug", paths.chapters("exercise"))

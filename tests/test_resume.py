@@ -47,7 +47,8 @@ def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):
     # the students finished before the kill are skipped, the rest graded now
     for s in finished_before:
         assert f"Skipping existing assignment: {course}/autograded/{s}/{SLUG}" in second.stderr
-    assert "grading [" in second.stderr  # the progress line
+    left = len(students) - len(finished_before)
+    assert "grading: 100%" in second.stderr and f" {left}/{left} " in second.stderr  # progress: only the rest
     assert {p.name for p in done.iterdir()} == set(students)
     scores = read_scores(course, SLUG, students)
     assert all(scores[s] == max_points(SLUG, "en") for s in students), scores

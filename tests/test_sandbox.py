@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
+from autograder.grading import sandbox
 
 WORKS, WHY = sandbox.namespaces_work()
 pytestmark = pytest.mark.skipif(not WORKS, reason=f"no user namespaces here: {WHY}")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.source import SourceError, hidden_test_names, render, validate, with_runner
+from autograder.authoring.source import SourceError, hidden_test_names, render, validate, with_runner
 import jupytext
 
 HEADER = "---\ntitle_en: T\ntitle_zh: 标题\n---\n\n"
@@ -143,7 +143,7 @@ def test_runner_call_runs_every_hidden_test():
 
 
 def test_run_tests_reports_every_failure(capsys):
-    from autograder.testcell import run_tests
+    from autograder.grading.testcell import run_tests
 
     def test_ok():
         pass
@@ -169,7 +169,7 @@ def test_run_tests_reports_every_failure(capsys):
 
 
 def test_run_tests_speaks_the_notebook_language(capsys):
-    from autograder.testcell import run_tests
+    from autograder.grading.testcell import run_tests
 
     namespace = {"LANG": "zh"}
     exec("def test_bad():\n    assert False, '应为 2'", namespace)

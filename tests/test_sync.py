@@ -1,6 +1,10 @@
 """check-sync catches the three kinds of drift, naming file and cell."""
 import json
 
+import pytest
+
+pytestmark = pytest.mark.integration  # each test runs the build tools in a scratch repository
+
 
 def _edit_cell(path, index, new_source):
     nb = json.loads(path.read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ import ast
 import builtins
 import functools
 
-from autograder.messages import say
+from autograder.grading.messages import say
 
 DETAILS = ("safe", "full")
 ELIDED = "…"
@@ -88,7 +88,7 @@ def render_literal(node: ast.expr, lang: str) -> str | None:
         return None if chosen is None else render_literal(chosen, lang)
     if (isinstance(node, ast.Call) and len(node.args) == 2 and isinstance(node.args[0], ast.Constant)
             and getattr(node.func, "attr", getattr(node.func, "id", None)) == "message"):
-        from autograder import checks  # checks.message("key", LANG): the course's own bilingual text
+        from autograder.grading import checks  # checks.message("key", LANG): the course's own bilingual text
 
         table = checks.MESSAGES.get(node.args[0].value)
         return None if table is None else table.get(lang, table["en"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import yaml
 
 from autograder import paths
-from autograder.source import SourceError, graded_cells, read_source
+from autograder.authoring.source import SourceError, graded_cells, read_source
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,10 @@ MESSAGES = {
                        "zh": "评分程序无法读取你的进程的回复（{detail}）"},
     "crash:budget": {"en": "not run: the submission used up its time or restart budget",
                      "zh": "未运行：这份提交的时间或重启次数已经用完"},
+    "files_too_large": {"en": "not graded: the files beside the notebook take {size_mb:.0f} MB, more than the "
+                              "{limit_mb:.0f} MB a submission may carry; remove data files and submit again",
+                        "zh": "未评分：笔记本旁边的文件共 {size_mb:.0f} MB，超过了每份提交 {limit_mb:.0f} MB 的上限；"
+                              "请删掉数据文件后重新提交"},
     "cell_crashed": {"en": "[grader] this cell ended the process: {why}; it was skipped and grading went on",
                      "zh": "[评分] 这个单元结束了进程：{why}；已跳过，评分继续"},
     "unreadable": {"en": "[grader] this submission could not be read ({detail}); it was graded as an empty notebook",

@@ -17,8 +17,8 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from autograder.source import HIDDEN_BEGIN, HIDDEN_END
-from autograder.testcell import case_names
+from autograder.notebook_format import HIDDEN_BEGIN, HIDDEN_END, defined_names, is_runner_line
+from autograder.grading.testcell import case_names
 
 
 # CPython 3.11's parser is not safe to run from several threads at once (it fails with
@@ -101,8 +101,7 @@ def split_tests_source(source: str) -> tuple[str, str]:
     hidden, _, tail = rest.partition(HIDDEN_END)
     visible = re.sub(r"\n?[ \t]*#*[ \t]*$", "", head) + ("\n" + tail if tail.strip() else "")
     # The runner call that `make notebooks` appends belongs to in-kernel grading only.
-    hidden = "\n".join(line for line in hidden.splitlines()
-                       if not line.startswith(("from autograder.testcell import", "run_tests(")))
+    hidden = "\n".join(line for line in hidden.splitlines() if not is_runner_line(line))
     return visible, hidden
 
 
@@ -121,8 +120,6 @@ def _source(cell) -> str:
 
 def instructor_from_notebook(nb) -> Instructor:
     """Read the instructor's notebook (nbgrader source version, hidden tests included)."""
-    from autograder.source import defined_names
-
     fixed, answers, tests = {}, [], []
     lang, last_answer = "en", None
     for cell in nb["cells"]:

@@ -24,14 +24,14 @@ import traceback
 from pathlib import Path
 
 
-from autograder import sandbox, wire
+from autograder.grading import sandbox, wire
 
 # What student code usually needs, loaded once in the zygote and shared by every fork.
-import jax  # noqa: E402
-import jax.numpy  # noqa: E402,F401 -- loaded once here, shared by every fork
+import jax
+import jax.numpy
 # Probes import it, and the sandbox cannot see the repository to import it from.
-import autograder.checks  # noqa: E402,F401
-from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+import autograder.grading.checks  # noqa: F401
+from IPython.core.interactiveshell import InteractiveShell
 
 
 class CappedText(io.TextIOBase):
@@ -59,9 +59,17 @@ class CappedText(io.TextIOBase):
         return out
 
 
+def process_count() -> int:
+    """Processes in this pid namespace (inside a sandbox: the sandbox's own)."""
+    try:
+        return sum(1 for name in os.listdir("/proc") if name.isdigit())
+    except OSError:
+        return 0
+
+
 class StudentRuntime:
-    def __init__(self, sock, output_chars: int):
-        self.sock, self.cap = sock, output_chars
+    def __init__(self, sock, output_chars: int, process_limit: int = 0):
+        self.sock, self.cap, self.process_limit = sock, output_chars, process_limit
         self.shell = InteractiveShell.instance(history_length=0)
         self.shell.history_manager.enabled = False
         self.shell.displayhook.write_output_prompt = lambda: None
@@ -92,7 +100,7 @@ class StudentRuntime:
         elif getattr(result, "result", None) is not None:
             try:
                 reply["result"] = repr(result.result)[: self.cap]
-            except Exception as exc:  # a hostile __repr__ costs only the display
+            except Exception as exc:  # noqa: BLE001 -- a hostile __repr__ costs only the display
                 reply["result"] = f"<unprintable {type(result.result).__name__}: {exc}>"
         return reply
 
@@ -120,6 +128,14 @@ class StudentRuntime:
         except wire.WireError as exc:
             return {"error": ["TypeError", str(exc)]}, []
 
+    def _answer(self, reply: dict, blobs=()) -> None:
+        # A step that leaves more processes running than allowed does not answer: the
+        # supervisor kills the sandbox while this step is in flight, so the step that
+        # started them is the one blamed, however late the supervisor looks.
+        while self.process_limit and process_count() > self.process_limit:
+            time.sleep(0.05)
+        wire.send(self.sock, reply, list(blobs))
+
     def serve(self) -> None:
         while True:
             try:
@@ -128,16 +144,15 @@ class StudentRuntime:
                 return
             op = request.get("op")
             if op == "cell" or op == "define":
-                wire.send(self.sock, self.run_cell(str(request.get("source", ""))))
+                self._answer(self.run_cell(str(request.get("source", ""))))
             elif op == "call":
                 try:
                     args = wire.decode(request["args"], blobs, to_jax=wire.to_jax)
                     kwargs = wire.decode(request["kwargs"], blobs, to_jax=wire.to_jax)
                 except (wire.WireError, KeyError) as exc:
-                    wire.send(self.sock, {"error": ["WireError", str(exc)]})
+                    self._answer({"error": ["WireError", str(exc)]})
                     continue
-                reply, out_blobs = self.call(str(request.get("name")), args, kwargs)
-                wire.send(self.sock, reply, out_blobs)
+                self._answer(*self.call(str(request.get("name")), args, kwargs))
             else:
                 return
 
@@ -171,7 +186,7 @@ def _student_process(sock, limits: sandbox.Limits, isolated: bool, root: str, ca
         sandbox.apply_limits(limits)
         if cache:
             _use_compilation_cache(sandbox.CACHE_MOUNT, cache_writable)
-        runtime = StudentRuntime(sock, limits.output_kb * 1024)
+        runtime = StudentRuntime(sock, limits.output_kb * 1024, limits.processes if isolated else 0)
         # The inherited descriptors 1 and 2 are the grader's console: what student code writes
         # there directly (os.write, C libraries) would pass for the grader's own log lines.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -204,11 +219,7 @@ def _watch_process_count(pid: int, limit: int) -> tuple[int, bool]:
         done, st = os.waitpid(pid, os.WNOHANG)
         if done:
             return st, False
-        try:
-            count = sum(1 for name in os.listdir("/proc") if name.isdigit())
-        except OSError:
-            count = 0
-        if count > limit:
+        if process_count() > limit:
             os.kill(pid, signal.SIGKILL)  # pid 1 of the namespace: every process in it dies
             _, st = os.waitpid(pid, 0)
             return st, True

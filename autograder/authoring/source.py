@@ -14,16 +14,15 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from markdown_it import MarkdownIt
 
 from autograder import paths
+from autograder.notebook_format import (
+    HIDDEN_BEGIN, HIDDEN_END, LANGS, SOLUTION_BEGIN, SOLUTION_END, defined_names, runner_lines)
 
-LANGS = ("en", "zh")
 KINDS = ("lesson", "exercise")
-
-SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-# The oldest JAX the notebooks are run against; Colab upgrades only when older.
-MIN_JAX = (0, 10)
+# The oldest JAX the notebooks are run against (pyproject.toml); Colab upgrades only when older.
+MIN_JAX = paths.min_version("jax")[:2]
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 OTHER_LANGUAGE = {"en": "简体中文版", "zh": "English version"}
@@ -77,13 +76,8 @@ def _where(path: Path, index: int, cell) -> str:
 
 
 def _heading_levels(markdown: str) -> list[int]:
-    levels, in_fence = [], False
-    for line in markdown.splitlines():
-        if line.lstrip().startswith("```"):
-            in_fence = not in_fence
-        elif not in_fence and (m := re.match(r"(#{1,6})\s", line)):
-            levels.append(len(m.group(1)))
-    return levels
+    """Levels of the markdown headings (``#`` to ``######``; none inside code fences or HTML)."""
+    return [int(token.tag[1]) for token in MarkdownIt("commonmark").parse(markdown) if token.type == "heading_open"]
 
 
 def validate(nb, path: Path) -> None:
@@ -206,18 +200,6 @@ def hidden_test_names(source: str, where: str = "tests cell") -> list[str]:
     return names
 
 
-def defined_names(source: str) -> set[str]:
-    """Top-level names a cell defines: what hidden tests may call as the student's."""
-    names: set[str] = set()
-    for node in ast.parse(source).body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
-    return names
-
-
 def check_data_boundary(source: str, student_names: set[str], where: str) -> None:
     """Hidden tests run in the trusted grader, student code in a sandbox; only data crosses.
 
@@ -317,8 +299,7 @@ def _nbgrader_meta(cell, index: int, kind: str) -> dict:
 def with_runner(source: str, points) -> str:
     """Append to the hidden block the call that runs its test functions (its value is the partial credit)."""
     names = hidden_test_names(source)
-    call = ("from autograder.testcell import run_tests\nrun_tests(" + ", ".join(names)
-            + f", points={points!r})\n")
+    call = runner_lines(names, points)
     head, tail = source.split(HIDDEN_END, 1)
     if not head.endswith("\n"):
         head += "\n"

@@ -23,11 +23,12 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from autograder import feedback, sandbox, wire
-from autograder.messages import MESSAGES, say
-from autograder.plan import PARSE_LOCK, Instructor, Plan, TestsCell
-from autograder.testcell import TEST_FAILURES, OutcomeException, cases, partial_credit, rewrite_asserts
+from autograder.grading import feedback, sandbox, wire
+from autograder.grading.messages import MESSAGES, say
+from autograder.grading.plan import PARSE_LOCK, Instructor, Plan, TestsCell
+from autograder.grading.testcell import TEST_FAILURES, OutcomeException, cases, partial_credit, rewrite_asserts
 
 
 class SandboxDied(BaseException):
@@ -77,8 +78,8 @@ class Zygote:
     def __init__(self):
         parent, child = socket.socketpair()
         env = sandbox.environment()
-        env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(child.fileno())],
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])  # where the autograder package lies
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.grading.worker", str(child.fileno())],
                                      pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
         child.close()
@@ -259,7 +260,7 @@ class Settings:
     isolate: bool
     max_restarts: int = 8
     # JAX's compilation cache, read-only in every student sandbox. It holds only what the
-    # questions compile (see nbgrader_plugin.Batch.warm_questions), never the reference's code.
+    # questions compile (see batch.Batch.warm_questions), never the reference's code.
     cache_dir: str | None = None
     cache_writable: bool = False     # only for the warm-up run that fills it
     hide: tuple[str, ...] = ()       # course and repository: covered even inside a visible directory
@@ -286,6 +287,7 @@ class Submission:
         self.tests: dict[str, dict] = {}
         self.crashes: list[list[str]] = []         # [safe, full] per sandbox that died
         self.skip: set[int] = set()                # positions in ``order`` that killed the sandbox
+        self.in_flight = 0                         # the position whose request is running
         self.box: Sandbox | None = None
 
     # -- sandbox management
@@ -332,11 +334,12 @@ class Submission:
                     if self.box is None:
                         self._fresh()
                         self._replay(position)
+                    self.in_flight = position
                     self._run(position)
                     position += 1
                 except SandboxDied as died:
                     restarts += 1
-                    self._blame(position, self._why(died))
+                    self._blame(self.in_flight, self._why(died))
                     self.box.close()
                     self.box = None
         finally:
@@ -366,6 +369,7 @@ class Submission:
             step = self.plan.steps[i]
             if position in self.skip or phase == "hidden" or step.kind == "tests":
                 continue
+            self.in_flight = position  # a cell that kills the sandbox only when replayed is blamed too
             self.box.request({"op": "cell", "source": step.source}, deadline=self._deadline())
 
     def _renew_after_memory_error(self, errors: list[str]) -> None:

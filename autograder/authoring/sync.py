@@ -5,8 +5,9 @@ import json
 import re
 
 from autograder import paths
-from autograder.generate import all_files, existing_generated
-from autograder.source import (
+from autograder.notebook_format import LANGS
+from autograder.authoring.generate import all_files, existing_generated
+from autograder.authoring.source import (
     HIDDEN_BEGIN,
     _where,
     SOLUTION_BEGIN,
@@ -118,12 +119,12 @@ def check() -> list[str]:
             problems.append(f"{rel}: missing; run `make notebooks`")
         elif (actual := target.read_text(encoding="utf-8")) != text:
             problems.append(describe_difference(rel, text, actual))
-    broken = {paths.release_notebook(s, l) for s in paths.chapters("exercise") if s not in exercises for l in ("en", "zh")}
+    broken = {paths.release_notebook(s, lang) for s in paths.chapters("exercise") if s not in exercises for lang in LANGS}
     for rel in sorted(existing_generated() - expected.keys() - broken):
         problems.append(f"{rel}: generated file with no source; run `make notebooks` to delete it")
     for slug in exercises:
         secrets = secret_lines(slug)
-        for lang in ("en", "zh"):
+        for lang in LANGS:
             target = paths.ROOT / paths.release_notebook(slug, lang)
             if target.exists():
                 problems.extend(leaks(paths.release_notebook(slug, lang), target.read_text(encoding="utf-8"), secrets))

@@ -4,8 +4,9 @@ from __future__ import annotations
 import posixpath
 
 from autograder import paths
-from autograder.release import generate_releases
-from autograder.source import LANGS, read_source, render, to_text
+from autograder.authoring.release import generate_releases
+from autograder.authoring.source import read_source, render, to_text
+from autograder.notebook_format import LANGS
 
 
 def _relative(from_path: str, to_path: str) -> str:
@@ -41,7 +42,6 @@ def exercise_files(slugs: list[str]) -> dict[str, str]:
         for_release = {}
         for slug, nb in sources.items():
             instructor = paths.instructor_notebook(slug, lang)
-            release = paths.release_notebook(slug, lang)
             files[instructor] = to_text(
                 render(nb, lang, badge_path=instructor, exercise=True,
                        other_lang_path=_relative(instructor, paths.instructor_notebook(slug, other)))

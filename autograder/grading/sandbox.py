@@ -16,6 +16,7 @@ import shutil
 import signal
 import sys
 from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 from pathlib import Path
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -33,13 +34,24 @@ _libc = ctypes.CDLL(None, use_errno=True)
 class Limits:
     """Per-submission limits; each is a ``c.SandboxedExecute.<name>`` setting."""
 
-    memory_mb: int = 4096          # address space of the student's process (JAX needs >= 2048)
-    cpu_seconds: int = 120         # CPU time of the student's process
-    wall_seconds: float = 300.0    # everything one submission may take
-    step_seconds: float = 60.0     # one cell, or one hidden test
-    output_kb: int = 256           # captured output kept per cell
-    processes: int = 64            # processes in the sandbox's pid namespace (needs isolation)
-    disk_mb: int = 256             # size of the sandbox's writable tmpfs
+    memory_mb: int = 4096
+    cpu_seconds: int = 120
+    wall_seconds: float = 300.0
+    step_seconds: float = 60.0
+    output_kb: int = 256
+    processes: int = 64
+    disk_mb: int = 256
+
+    HELP: ClassVar[dict[str, str]] = {
+        "memory_mb": "address space of the student's process, MiB (JAX needs >= 2048)",
+        "cpu_seconds": "CPU seconds of the student's process",
+        "wall_seconds": "wall seconds for everything one submission may take",
+        "step_seconds": "wall seconds for one cell or one hidden test",
+        "output_kb": "captured output kept per cell, KiB",
+        "processes": "processes the student code may run at once (counted in the sandbox's pid namespace; "
+                     "not limited without isolation)",
+        "disk_mb": "writable space in the sandbox, MiB",
+    }
 
     @classmethod
     def from_dict(cls, values: dict) -> "Limits":
@@ -173,17 +185,43 @@ def _cover(root: Path, secret: str, visible: list[str]) -> None:
     _mount(None, target, None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m,mode=755")
 
 
-def copy_own_files(src: Path, dst: Path) -> None:
-    """Regular files only: a symlink in a submission could point at the course directory."""
+def hidden_paths(course_root: str) -> tuple[str, ...]:
+    """What no sandbox may see even where it lies inside a system directory: the course, the repository."""
+    from autograder import paths
+
+    out = [os.path.realpath(course_root)]
+    if (paths.ROOT / "solutions").is_dir():  # a checkout (an installed package has no solutions)
+        out.append(str(paths.ROOT.resolve()))
+    return tuple(out)
+
+
+FILES_LIMIT_BYTES = 64 * 2**20  # the files beside a submission's notebook; more is refused, never cut
+
+
+def own_files(src: Path) -> list[tuple[str, Path]]:
+    """(relative path, path) of a submission's regular files: a symlink could point at the course."""
+    out = []
     for folder, dirs, files in os.walk(src, followlinks=False):
-        dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints" and not os.path.islink(os.path.join(folder, d))]
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints" and not os.path.islink(os.path.join(folder, d)))
         rel = os.path.relpath(folder, src)
-        for name in files:
-            path = os.path.join(folder, name)
-            if os.path.isfile(path) and not os.path.islink(path):
-                target = dst / rel / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target, follow_symlinks=False)
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.is_file() and not path.is_symlink():
+                out.append((os.path.normpath(os.path.join(rel, name)), path))
+    return out
+
+
+def own_files_size(src: str | None) -> int:
+    if not src or not os.path.isdir(src):
+        return 0
+    return sum(path.stat().st_size for _, path in own_files(Path(src)))
+
+
+def copy_own_files(src: Path, dst: Path) -> None:
+    for rel, path in own_files(src):
+        target = dst / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target, follow_symlinks=False)
 
 
 def finish_in_pid1() -> None:
@@ -243,7 +281,7 @@ def namespaces_work() -> tuple[bool, str]:
                 os._exit(0 if ok else 3)
             _, status = os.waitpid(inner, 0)
             os.write(w, b"ok" if os.waitstatus_to_exitcode(status) == 0 else b"pid namespace did not work")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- any failure in the probe child means: namespaces do not work
             os.write(w, str(exc).encode()[:500])
         os._exit(0)
     os.close(w)

@@ -1,12 +1,15 @@
 """`make course`: a ready nbgrader course directory for one language."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from autograder import paths
-from autograder.generate import course_source
-from autograder.release import CODE_STUB
-from autograder.source import read_source, to_text
+from autograder.authoring.generate import course_source
+from autograder.authoring.release import CODE_STUB
+from autograder.authoring.source import read_source, to_text
+
+log = logging.getLogger(__name__)
 
 CONFIG_TEMPLATE = '''\
 # nbgrader configuration for the {lang} edition of the JAX course.
@@ -18,29 +21,26 @@ c.CourseDirectory.course_id = {course_id!r}
 # Grading: stock nbgrader commands, hardened execution (docs/grading-security.md).
 # Student code runs in a sandbox; hidden tests run in the grading process and reach
 # student functions only with data. Remove this block to get stock nbgrader back.
-from autograder import nbgrader_plugin as _plugin  # noqa: E402
+from autograder.grading.exporter import RobustExporter  # noqa: E402
+from autograder.grading.hooks import mark_done, mark_started  # noqa: E402
+from autograder.grading.preprocessor import SandboxedExecute  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, ClearHiddenTests, GetGrades, IgnorePattern, LimitOutput,
     SaveAutoGrades)
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 
-c.Autograde.exporter_class = _plugin.RobustExporter
+c.Autograde.exporter_class = RobustExporter
 # (no second CheckCellMetadata: the sanitizing pass checked the metadata and only we have touched it since)
 c.Autograde.autograde_preprocessors = [
-    _plugin.SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
     AssignLatePenalties]
-c.Autograde.pre_convert_hook = _plugin.mark_started
-c.Autograde.post_convert_hook = _plugin.mark_done
+c.Autograde.pre_convert_hook = mark_started
+c.Autograde.post_convert_hook = mark_done
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 # Limits per submission (defaults shown); isolation = "required" refuses to grade unsandboxed.
 c.SandboxedExecute.workers = 0          # 0: one sandbox per CPU core
 c.SandboxedExecute.isolation = "auto"
-c.SandboxedExecute.memory_mb = 4096
-c.SandboxedExecute.cpu_seconds = 120
-c.SandboxedExecute.wall_seconds = 300
-c.SandboxedExecute.step_seconds = 60
-c.SandboxedExecute.output_kb = 256
-c.SandboxedExecute.processes = 64
+{limits}
 # What a failed hidden test shows students: "safe" (name, pass/fail, the author's message, the type of
 # an exception; no values, so feedback cannot carry hidden inputs or expected answers out) or "full".
 c.SandboxedExecute.feedback = "safe"
@@ -51,6 +51,14 @@ c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 # A local exchange inside the course, so release/fetch/submit/collect need no system folder.
 c.Exchange.root = {exchange!r}
 '''
+
+
+def limit_lines() -> str:
+    """One line per sandbox limit, with its default and meaning (from ``sandbox.Limits``)."""
+    from autograder.grading.sandbox import Limits
+
+    return "\n".join(f"c.SandboxedExecute.{name} = {value!r}  # {Limits.HELP[name]}"
+                     for name, value in Limits().as_dict().items())
 
 
 def make_course(target: Path, lang: str) -> Path:
@@ -73,9 +81,10 @@ def make_course(target: Path, lang: str) -> Path:
             course_id=f"learn-jax-{lang}",
             stub=CODE_STUB[lang],
             exchange=str(target / "exchange"),
+            limits=limit_lines(),
         ),
         encoding="utf-8",
     )
-    print(f"course: {target} ({lang}) with assignments {', '.join(slugs)}")
-    print(f"course: next, cd {target} && nbgrader generate_assignment {slugs[0] if slugs else 'NN_slug'}")
+    log.info("course: %s (%s) with assignments %s", target, lang, ", ".join(slugs))
+    log.info("course: next, cd %s && nbgrader generate_assignment %s", target, slugs[0] if slugs else "NN_slug")
     return target

@@ -152,7 +152,7 @@ def _array(index, blobs) -> np.ndarray:
         raise WireError("array reference out of range")
     try:
         return np.load(io.BytesIO(blobs[index]), allow_pickle=False)
-    except Exception as exc:  # numpy raises ValueError/EOFError/... on bad bytes
+    except Exception as exc:  # noqa: BLE001 -- numpy raises ValueError, EOFError, ... on bad bytes
         raise WireError(f"unreadable array: {exc}") from None
 
 

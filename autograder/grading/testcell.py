@@ -17,7 +17,7 @@ import itertools
 import textwrap
 import traceback
 
-from autograder.messages import say
+from autograder.grading.messages import say
 
 try:  # pytest's assertion rewriting shows both sides of a failed `assert a == b`
     from _pytest.assertion.rewrite import rewrite_asserts

@@ -5,6 +5,7 @@ notebook that overruns its time limit is killed together with its kernel.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -18,6 +19,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.paths import ROOT
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def run_notebook(src: Path, dest: Path, *, cell_timeout: int, notebook_timeout: 
     env = dict(os.environ)
     # Two notebooks share one GPU: never let the first grab most of its memory.
     env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    # Hidden tests import autograder.testcell; the kernel must find it even when not installed.
+    # Hidden tests import autograder.grading.testcell; the kernel must find it even when not installed.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     cmd = [
         sys.executable, "-m", "papermill", str(src), str(dest),
@@ -108,7 +111,7 @@ def run_all(jobs: list[tuple[Path, Path, str]], *, workers: int, cell_timeout: i
         for done, future in enumerate(as_completed(futures), 1):
             result = future.result()
             results.append(result)
-            print(f"[{done}/{len(jobs)}] {result.status:7} {result.seconds:6.1f}s  {result.notebook}", flush=True)
+            log.info("[%d/%d] %-7s %6.1fs  %s", done, len(jobs), result.status, result.seconds, result.notebook)
     return sorted(results, key=lambda r: r.notebook)
 
 

@@ -16,23 +16,18 @@ import tempfile
 import threading
 from pathlib import Path
 
-MAX_FILES_BYTES = 64 * 2**20
 _local = {"zygote": None, "isolated": None, "lock": threading.Lock()}
 
 
 def pack_files(folder: str | None) -> dict[str, str]:
-    """The submission's own files (not notebooks' outputs elsewhere), base64, size-capped."""
+    """The submission's own files, base64 (the batch has refused submissions over the limit)."""
+    from autograder.grading.sandbox import FILES_LIMIT_BYTES, own_files, own_files_size
+
     if not folder or not os.path.isdir(folder):
         return {}
-    out, total = {}, 0
-    for path in sorted(Path(folder).rglob("*")):
-        if path.is_file() and not path.is_symlink() and ".ipynb_checkpoints" not in path.parts:
-            data = path.read_bytes()
-            total += len(data)
-            if total > MAX_FILES_BYTES:
-                break
-            out[str(path.relative_to(folder))] = base64.b64encode(data).decode()
-    return out
+    if own_files_size(folder) > FILES_LIMIT_BYTES:
+        raise ValueError(f"{folder}: the submission's files exceed {FILES_LIMIT_BYTES} bytes")
+    return {rel: base64.b64encode(path.read_bytes()).decode() for rel, path in own_files(Path(folder))}
 
 
 def _unpack(files: dict[str, str]) -> str | None:
@@ -52,8 +47,8 @@ def grade_remote(plan, instructor, settings, files: dict[str, str]) -> dict:
     """Runs on a Dask worker: one submission, one sandbox, a JSON-able result."""
     from dataclasses import replace
 
-    from autograder import sandbox
-    from autograder.grader import Submission, Zygote
+    from autograder.grading import sandbox
+    from autograder.grading.grader import Submission, Zygote
 
     with _local["lock"]:
         if _local["isolated"] is None:
@@ -68,18 +63,11 @@ def grade_remote(plan, instructor, settings, files: dict[str, str]) -> dict:
     finally:
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
-    result["worker"] = os.uname().nodename
+    try:
+        from distributed import get_worker
+
+        result["worker"] = get_worker().address
+    except (ImportError, ValueError):  # called outside a Dask worker
+        result["worker"] = os.uname().nodename
     result["isolated"] = local.isolate
     return result
-
-
-class DaskRunner:
-    def __init__(self, address: str, settings):
-        from distributed import Client
-
-        self.client = Client(address, timeout="30s")
-        self.settings = settings
-
-    def grade(self, plan, instructor, files: str | None) -> dict:
-        future = self.client.submit(grade_remote, plan, instructor, self.settings, pack_files(files), pure=False)
-        return future.result()
