@@ -4,7 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 # PY may name an existing interpreter (e.g. on a GPU machine with no network): then nothing is installed.
 PY ?= $(VENV)/bin/python
+# Two installs: the course alone (make lab, make install: what students and instructors need) and the
+# course with the dev extra (tests, linters, papermill: every other verb). Both: pip install -e .
 INSTALLED := $(if $(filter $(VENV)/bin/python,$(PY)),$(VENV)/.installed,)
+COURSE_INSTALLED := $(if $(filter $(VENV)/bin/python,$(PY)),$(VENV)/.installed-course,)
+# The command to suggest again when the Python is too old, in the course's language.
+SETUP_GOAL := $(or $(firstword $(filter-out help clean,$(MAKECMDGOALS))),install)$(if $(filter-out en,$(COURSE_LANG)), COURSE_LANG=$(COURSE_LANG))
+PYTHON_CHECK = autograder/python_version.py --goal "$(SETUP_GOAL)" --lang $(COURSE_LANG)
 export PATH := $(abspath $(dir $(PY))):$(PATH)
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
@@ -15,18 +21,32 @@ COURSE_LANG ?= en
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
+# First the Python: new enough for pyproject.toml's requires-python, or a message that says what to do.
 $(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "setup: no '$(PYTHON)' here. Install Python $$(sed -n 's/^requires-python = \"\(.*\)\"/\1/p' pyproject.toml) and name it, e.g. make $(SETUP_GOAL) PYTHON=python3.12" >&2; exit 1; }
+	@$(PYTHON) $(PYTHON_CHECK) --name $(PYTHON)
+	@echo "setup: creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))"
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install --disable-pip-version-check -q --upgrade pip
-	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -e .
+$(VENV)/.installed-course: pyproject.toml | $(VENV)/bin/python
+	@$(VENV)/bin/python $(PYTHON_CHECK) --name $(VENV)/bin/python --venv $(VENV)
+	@echo "setup: installing the course into $(VENV); pip names each package (the first time takes a few minutes)"
+	$(VENV)/bin/python -m pip install --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -e .
 	touch $@
 
-install: $(INSTALLED)  ## create .venv and install the course and its tools
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	@$(VENV)/bin/python $(PYTHON_CHECK) --name $(VENV)/bin/python --venv $(VENV)
+	@echo "setup: installing the course and its test and lint tools (the dev extra) into $(VENV); pip names each package"
+	$(VENV)/bin/python -m pip install --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -e '.[dev]'
+	touch $@ $(VENV)/.installed-course
 
-lab: $(INSTALLED)  ## start JupyterLab on the lessons and exercises
-	$(PY) -m jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/en/$(firstword $(notdir $(wildcard notebooks/en/*.ipynb)))
+install: $(COURSE_INSTALLED)  ## create .venv and install the course (make test adds the dev extra: tests, linters)
+
+LAB_ARGS ?=
+lab: $(COURSE_INSTALLED)  ## JupyterLab on the course home, in COURSE_LANG=en|zh (LAB_ARGS="--no-browser --port=8889")
+	$(PY) -m autograder.lab --lang $(COURSE_LANG) $(LAB_ARGS)
 
 demo: $(INSTALLED)  ## non-interactive: run chapter 01 in both languages, then grade a submission with nbgrader
 	$(PY) -m autograder.build run --only notebooks/en/01_ notebooks/zh/01_ --out build/demo
@@ -44,8 +64,10 @@ notebooks: $(INSTALLED)  ## regenerate every notebook and release from its sourc
 check-sync: $(INSTALLED)  ## fail if a generated file is stale, unpaired or leaks solutions
 	$(PY) -m autograder.build check
 
-run-notebooks: $(INSTALLED)  ## execute every lesson and instructor exercise with papermill (JAX_PLATFORMS honoured)
-	$(PY) -m autograder.build run
+# make test runs the lessons only: the grading tests' reference run is the instructor exercises' execution check.
+NOTEBOOK_KIND ?= all
+run-notebooks: $(INSTALLED)  ## execute every lesson and instructor exercise with papermill (NOTEBOOK_KIND=lesson|exercise|all)
+	$(PY) -m autograder.build run --kind $(NOTEBOOK_KIND)
 
 test-gpu:  ## run-notebooks on CUDA; fails loudly without a GPU (PY=python3 uses an existing interpreter)
 	JAX_PLATFORMS=cuda $(PY) -m autograder.build run --require-backend cuda --out build/gpu
@@ -72,7 +94,7 @@ test: $(INSTALLED)  ## everything CI runs: check-sync, lint, unit, integration a
 	$(MAKE) --no-print-directory check-sync
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=30
-	$(MAKE) --no-print-directory run-notebooks
+	$(MAKE) --no-print-directory run-notebooks NOTEBOOK_KIND=lesson
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache

@@ -62,7 +62,11 @@ def cmd_run(args) -> int:
     from autograder.authoring.execute import run_all, timing_table
 
     _require_backend(args.require_backend)
-    sources = sorted(paths.ROOT.glob("notebooks/*/*.ipynb")) + sorted(paths.ROOT.glob("solutions/*/*/*.ipynb"))
+    sources = []
+    if args.kind in ("lesson", "all"):
+        sources += sorted(paths.ROOT.glob("notebooks/*/*.ipynb"))
+    if args.kind in ("exercise", "all"):
+        sources += sorted(paths.ROOT.glob("solutions/*/*/*.ipynb"))
     if args.only:
         sources = [s for s in sources if any(part in s.as_posix() for part in args.only)]
     if not sources:
@@ -170,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--notebook-timeout", type=int, default=300, help="seconds one notebook may take")
     run.add_argument("--out", default=str(paths.ROOT / "build"))
     run.add_argument("--only", nargs="*", help="run only notebooks whose path contains one of these")
+    run.add_argument("--kind", choices=("lesson", "exercise", "all"), default="all",
+                     help="lessons, instructor exercises or both (make test: lessons; the grading tests run the exercises)")
     run.add_argument("--require-backend", help="e.g. cuda: fail unless JAX can use that backend")
     run.set_defaults(func=cmd_run)
     tr = sub.add_parser("try", help="validate one source and execute what it generates")

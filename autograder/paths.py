@@ -59,6 +59,11 @@ def wrong_answers_path(slug: str) -> Path:
     return ROOT / "solutions" / f"{slug}.wrong.yml"
 
 
+def course_home_notebook(lang: str) -> str:
+    """The course's front page in one language: every chapter's lesson and exercise (``make lab`` opens it)."""
+    return f"notebooks/{lang}/00_course_home.ipynb"
+
+
 def lesson_notebook(slug: str, lang: str) -> str:
     return f"notebooks/{lang}/{slug}.ipynb"
 

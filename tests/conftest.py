@@ -15,6 +15,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "integration: runs the build tools or papermill in subprocesses")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns xdist_group marks into the scheduling key
 def pytest_collection_modifyitems(items):
     # Under `pytest -n`, keep one chapter's grading on one worker so its course is graded once.
     for item in items:

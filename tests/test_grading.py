@@ -1,9 +1,13 @@
 """Every chapter's hidden tests, graded by the hardened pipeline's own batch (no nbgrader process).
 
-The reference gets full marks, a blank submission 0, and each known-wrong answer
-loses points on its own task (partial credit: at least one hidden test fails)
-and nowhere else. That the stock nbgrader commands drive the same batch is shown
-once per language in tests/test_course.py and, under attack, in tests/test_adversarial.py.
+The reference gets full marks and runs without an error or a broken figure, a
+blank submission gets 0, and each known-wrong answer loses points on its own task
+(partial credit: at least one hidden test fails) and nowhere else. Wrong answers
+are graded in rounds, one per task in each submission and never two tasks whose hidden
+tests use each other's functions (``wrong.rounds``), so each task's score shows its own
+answer alone, and the tasks a round leaves right must keep full marks.
+That the stock nbgrader commands drive the same batch is shown once per language in
+tests/test_course.py and, under attack, in tests/test_adversarial.py.
 """
 import json
 from functools import cache
@@ -14,33 +18,41 @@ import pytest
 from autograder import paths
 from autograder.notebook_format import LANGS
 from autograder.authoring import wrong
+from autograder.authoring.execute import MISSING_GLYPH
 from autograder.grading.batch import grade_notebooks, local_batch
 from gradelib import max_points, reference_answers, submission, task_tests_cell
 
 pytestmark = pytest.mark.grading
 
 CHAPTERS = paths.chapters("exercise")
-WRONG = [(a.slug, a) for slug in CHAPTERS for a in wrong.load(slug)]
+ROUNDS = {slug: wrong.rounds(wrong.load(slug), wrong.task_dependencies(slug)) for slug in CHAPTERS}
+WRONG = [(slug, r, a) for slug in CHAPTERS for r, answers in enumerate(ROUNDS[slug]) for a in answers.values()]
+ROUND_IDS = [(slug, r) for slug in CHAPTERS for r in range(len(ROUNDS[slug]))]
 
 
 @pytest.fixture(scope="session")
-def scores(tmp_path_factory):
+def results(tmp_path_factory):
     """One batch per test process grades every student of a chapter at once."""
     batch = local_batch(str(tmp_path_factory.mktemp("batch")))
 
     @cache
-    def _scores(slug, lang):
+    def _results(slug, lang):
         instructor = json.loads((paths.ROOT / paths.instructor_notebook(slug, lang)).read_text(encoding="utf-8"))
         reference = reference_answers(slug, lang)
         students = {"reference": submission(slug, lang, reference), "blank": submission(slug, lang, {})}
         if lang == "en":
-            for answer in wrong.load(slug):
-                students[f"wrong-{answer.name}"] = submission(slug, lang, {**reference, answer.grade_id: answer.code})
-        results = grade_notebooks(batch, instructor, students, assignment=f"{slug}-{lang}")
-        return {name: result["scores"] for name, result in results.items()}
+            for r, answers in enumerate(ROUNDS[slug]):
+                wrong_cells = {grade_id: a.code for grade_id, a in answers.items()}
+                students[f"wrong-round-{r}"] = submission(slug, lang, {**reference, **wrong_cells})
+        return grade_notebooks(batch, instructor, students, assignment=f"{slug}-{lang}")
 
-    yield _scores
+    yield _results
     batch.close()
+
+
+@pytest.fixture(scope="session")
+def scores(results):
+    return lambda slug, lang: {name: result["scores"] for name, result in results(slug, lang).items()}
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -57,11 +69,33 @@ def test_blank_submission_gets_zero(scores, slug, lang):
     assert sum(got.values()) == 0, got
 
 
-@pytest.mark.parametrize("slug,answer", WRONG, ids=[f"{s}-{a.grade_id}-{a.name}" for s, a in WRONG])
-def test_wrong_answer_loses_points_on_its_task_only(scores, slug, answer):
-    full = max_points(slug, "en")
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("slug", CHAPTERS)
+def test_reference_runs_without_errors_or_missing_glyphs(results, slug, lang):
+    """The grader's run of the instructor's solution is also the check that its cells work (run-notebooks runs lessons)."""
+    reference = results(slug, lang)["reference"]
+    outputs = list(reference["steps"].values()) + [t["visible"] for t in reference["tests"].values() if t["visible"]]
+    errors = [o["error"][:2] for o in outputs if o["error"]]
+    assert not errors, errors
+    glyphs = [m.group(0) for o in outputs for m in MISSING_GLYPH.finditer(o["stderr"] + o["stdout"])]
+    assert not glyphs, glyphs
+    assert not reference["crashes"], reference["crashes"]
+
+
+def _tasks(slug, answers):
     release = nbformat.read(paths.ROOT / paths.release_notebook(slug, "en"), as_version=4)
-    task = task_tests_cell(release, answer.grade_id)
-    got = scores(slug, "en")[f"wrong-{answer.name}"]
-    assert got[task] < full[task], answer.why
-    assert {k: v for k, v in got.items() if k != task} == {k: v for k, v in full.items() if k != task}
+    return {task_tests_cell(release, grade_id) for grade_id in answers}
+
+
+@pytest.mark.parametrize("slug,r,answer", WRONG, ids=[f"{s}-{a.grade_id}-{a.name}" for s, _, a in WRONG])
+def test_wrong_answer_loses_points_on_its_task(scores, slug, r, answer):
+    (task,) = _tasks(slug, [answer.grade_id])
+    assert scores(slug, "en")[f"wrong-round-{r}"][task] < max_points(slug, "en")[task], answer.why
+
+
+@pytest.mark.parametrize("slug,r", ROUND_IDS, ids=[f"{s}-round-{r}" for s, r in ROUND_IDS])
+def test_tasks_a_round_leaves_right_keep_full_marks(scores, slug, r):
+    wrong_tasks = _tasks(slug, ROUNDS[slug][r])
+    got, full = scores(slug, "en")[f"wrong-round-{r}"], max_points(slug, "en")
+    assert set(got) == set(full)
+    assert {k: v for k, v in got.items() if k not in wrong_tasks} == {k: v for k, v in full.items() if k not in wrong_tasks}

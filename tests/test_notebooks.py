@@ -17,7 +17,33 @@ def test_there_are_notebooks_for_every_source():
     assert lessons and lessons == exercises, "every chapter has a lesson and an exercise"
     expected = {paths.lesson_notebook(s, lang) for s in lessons for lang in LANGS}
     expected |= {f(s, lang) for s in exercises for lang in LANGS for f in (paths.instructor_notebook, paths.release_notebook)}
+    expected |= {paths.course_home_notebook(lang) for lang in LANGS}
     assert set(NOTEBOOKS) == expected
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_course_home_lists_every_chapter_in_order_with_its_lesson_and_exercise(lang):
+    rel = paths.course_home_notebook(lang)
+    nb = nbformat.read(paths.ROOT / rel, as_version=4)
+    rows = [line for cell in nb.cells if cell.cell_type == "markdown"
+            for line in cell.source.splitlines() if re.match(r"^\| \d\d \|", line)]
+    assert [row.split("|")[1].strip() for row in rows] == [slug[:2] for slug in paths.chapters("lesson")]
+    for slug, row in zip(paths.chapters("lesson"), rows):
+        title = row.split("|")[2].strip()
+        assert title and title in (paths.ROOT / paths.source_path(slug, "lesson")).read_text(encoding="utf-8")
+        local = re.findall(r"\]\(([^)]+\.ipynb)\)", row)
+        here = (paths.ROOT / rel).parent
+        opened = [(here / link).resolve().relative_to(paths.ROOT).as_posix() for link in local if "://" not in link]
+        assert opened == [paths.lesson_notebook(slug, lang), paths.release_notebook(slug, lang)]
+        assert all((paths.ROOT / target).is_file() for target in opened)
+        colab = [target for _, target in BADGE.findall(row)]
+        assert colab == opened, "the Colab links open the same lesson and exercise"
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    words = {"en": ("self-check", "hidden tests", "NotImplementedError"), "zh": ("自检", "隐藏测试", "NotImplementedError")}
+    for word in words[lang]:
+        assert word in prose, f"{rel} explains how exercises and self-checks work ({word!r})"
+    for doc in re.findall(r"\]\((\.\./\.\./docs/[^)]+\.md)\)", prose):
+        assert ((paths.ROOT / rel).parent / doc).resolve().is_file(), f"{rel} links to a missing {doc}"
 
 
 @pytest.mark.parametrize("rel", NOTEBOOKS)

@@ -176,3 +176,72 @@ def test_run_tests_speaks_the_notebook_language(capsys):
     with pytest.raises(AssertionError, match="1 个隐藏测试全部未通过"):
         run_tests(namespace["test_bad"], points=2)
     assert "失败 test_bad: 应为 2" in capsys.readouterr().out
+
+
+TWO_TASKS = """\
+```{code-cell} ipython3
+:tags: [solution]
+:grade_id: double
+def double(x):
+    ### BEGIN SOLUTION
+    return 2 * x
+    ### END SOLUTION
+```
+
+```{code-cell} ipython3
+:tags: [tests]
+:grade_id: test_double
+:points: 1
+### BEGIN HIDDEN TESTS
+def test_double():
+    assert double(2) == 4
+### END HIDDEN TESTS
+```
+
+```{code-cell} ipython3
+:tags: [solution]
+:grade_id: quadruple
+def quadruple(x):
+    ### BEGIN SOLUTION
+    return 4 * x
+    ### END SOLUTION
+```
+
+```{code-cell} ipython3
+:tags: [tests]
+:grade_id: test_quadruple
+:points: 1
+### BEGIN HIDDEN TESTS
+def test_quadruple():
+    assert quadruple(1) == USES
+### END HIDDEN TESTS
+```
+"""
+
+
+def test_a_task_depends_on_the_tasks_whose_functions_its_hidden_tests_use(tmp_path, monkeypatch):
+    from autograder import paths
+    from autograder.authoring import wrong
+
+    for uses, expected in (("4", set()), ("double(2)", {"double"})):
+        source = tmp_path / f"{len(uses)}.md"
+        source.write_text(HEADER + TWO_TASKS.replace("USES", uses), encoding="utf-8")
+        monkeypatch.setattr(paths, "source_path", lambda slug, kind, source=source: source)
+        assert wrong.task_dependencies("99_x") == {"double": set(), "quadruple": expected}
+
+
+def test_wrong_answers_are_packed_one_per_task_per_round():
+    from autograder.authoring.wrong import WrongAnswer, rounds
+
+    def answer(task, name, alone=False):
+        return WrongAnswer("99_x", task, name, "why", "code", alone)
+
+    answers = [answer("a", "a1"), answer("a", "a2"), answer("b", "b1"), answer("a", "a3"),
+               answer("b", "b2", alone=True), answer("c", "c1"), answer("c", "c2")]
+    packed = rounds(answers, {"a": set(), "b": set(), "c": set()})
+    assert [{t: a.name for t, a in r.items()} for r in packed] == [
+        {"a": "a1", "b": "b1", "c": "c1"}, {"a": "a2", "c": "c2"}, {"a": "a3"}, {"b": "b2"}]
+    # c's tests use a's function: a wrong a and a wrong c never share a submission
+    packed = rounds(answers, {"a": set(), "b": set(), "c": {"a"}})
+    assert [{t: a.name for t, a in r.items()} for r in packed] == [
+        {"a": "a1", "b": "b1"}, {"a": "a2"}, {"a": "a3"}, {"b": "b2"}, {"c": "c1"}, {"c": "c2"}]

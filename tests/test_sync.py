@@ -21,7 +21,7 @@ def _first_cell(release, nbgrader_flag):
 def test_fresh_generation_is_in_sync_and_byte_identical(scratch_repo, build):
     build("notebooks")
     first = {p: p.read_bytes() for p in scratch_repo.rglob("*.ipynb")}
-    assert len(first) == 6  # 2 lessons, 2 instructor notebooks, 2 releases
+    assert len(first) == 8  # 2 lessons, 2 instructor notebooks, 2 releases, 2 course homes
     build("check")
     build("notebooks")
     assert {p: p.read_bytes() for p in scratch_repo.rglob("*.ipynb")} == first

@@ -97,6 +97,19 @@ def dangling_chapter_refs(nb, path, chapters: set[int]) -> list[str]:
     return problems
 
 
+def dangling_refs_in_docs(chapters: set[int]) -> list[str]:
+    """The READMEs and docs/ may name only chapters that exist, like the sources."""
+    problems = []
+    docs = [paths.ROOT / "README.md", paths.ROOT / "README.zh.md", *sorted((paths.ROOT / "docs").glob("*.md"))]
+    for doc in (d for d in docs if d.exists()):
+        for n, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            refs = [m.group(1) or m.group(2) for m in CHAPTER_REF.finditer(line)]
+            missing = sorted({int(x) for ref in refs for x in re.findall(r"\d+", ref)} - chapters)
+            if missing:
+                problems.append(f"{paths.shown(doc)}:{n}: refers to chapter {', '.join(map(str, missing))}, which has no source")
+    return problems
+
+
 def check() -> list[str]:
     problems = []
     lessons, exercises = [], []
@@ -109,6 +122,7 @@ def check() -> list[str]:
                 good.append(slug)
             except SourceError as exc:
                 problems.append(str(exc))
+    problems.extend(dangling_refs_in_docs(numbers))
     for slug in paths.chapters("lesson"):
         if slug not in paths.chapters("exercise"):
             problems.append(f"{paths.shown(paths.source_path(slug, 'exercise'))}: lesson {slug} has no exercise source")

@@ -1,6 +1,7 @@
 """Known-wrong answers stored next to each exercise source (NN_slug.wrong.yml)."""
 from __future__ import annotations
 
+import ast
 import copy
 import re
 from dataclasses import dataclass
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 import yaml
 
 from autograder import paths
-from autograder.authoring.source import SourceError, graded_cells, read_source
+from autograder.authoring.source import SourceError, graded_cells, hidden_block, read_source
+from autograder.notebook_format import defined_names
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,8 @@ class WrongAnswer:
     name: str
     why: str
     code: str
+    # Graded in a submission of its own: for a mistake that changes state other tasks see (a JAX config flag left on).
+    alone: bool = False
 
 
 def load(slug: str, min_per_task: int = 2) -> list[WrongAnswer]:
@@ -44,11 +48,60 @@ def load(slug: str, min_per_task: int = 2) -> list[WrongAnswer]:
             if not re.fullmatch(r"[a-z0-9_]+", name) or name in seen:
                 raise SourceError(f"{shown}: {grade_id}: wrong-answer name {name!r} must be snake_case and unique")
             seen.add(name)
-            answers.append(WrongAnswer(slug, grade_id, name, str(entry["why"]), str(entry["code"])))
+            alone = entry.get("alone", False)
+            if not isinstance(alone, bool):
+                raise SourceError(f"{shown}: {grade_id}/{name}: alone must be true or false")
+            answers.append(WrongAnswer(slug, grade_id, name, str(entry["why"]), str(entry["code"]), alone))
     unknown = set(data) - set(solutions)
     if unknown:
         raise SourceError(f"{shown}: no solution cell has grade_id {sorted(unknown)}")
     return answers
+
+
+def task_dependencies(slug: str) -> dict[str, set[str]]:
+    """Solution grade_id -> the other solutions whose names its task's hidden tests use.
+
+    Chapter 13's loss test, say, compares ``loss_fn`` with the cross-entropy of the
+    student's own ``forward``: the loss task then depends on the forward task.
+    """
+    cells = read_source(paths.source_path(slug, "exercise")).cells
+    owner = {name: c.metadata["grade_id"] for c in cells if "solution" in c.metadata.get("tags", [])
+             for name in defined_names(c.source)}
+    depends, task = {}, None
+    for cell in cells:
+        tags = cell.metadata.get("tags", [])
+        if "solution" in tags:
+            task = cell.metadata["grade_id"]
+            depends.setdefault(task, set())
+        elif "tests" in tags and task is not None:
+            used = {n.id for n in ast.walk(ast.parse(hidden_block(cell.source))) if isinstance(n, ast.Name)}
+            depends[task] |= {owner[n] for n in used if owner.get(n, task) != task}
+    for _ in depends:  # through other tasks too: sgd_step's tests use loss_fn, whose tests use forward
+        for task, direct in depends.items():
+            direct |= {far for near in list(direct) for far in depends.get(near, ())} - {task}
+    return depends
+
+
+def rounds(answers: list[WrongAnswer], depends: dict[str, set[str]]) -> list[dict[str, WrongAnswer]]:
+    """Wrong answers packed into few submissions: one per task in each, never two tasks that depend on each other.
+
+    Round ``r`` holds, greedily, the next wrong answer of every task that has one. A task's
+    score then shows its own answer alone: its hidden tests use only its own names and those
+    of tasks that are right in that round (``depends``), and the tasks a round leaves right
+    must keep full marks. Answers marked ``alone`` get a round each.
+    """
+    def fits(answer, packed_round):
+        return answer.grade_id not in packed_round and not any(
+            a.alone or a.grade_id in depends.get(answer.grade_id, ()) or answer.grade_id in depends.get(a.grade_id, ())
+            for a in packed_round.values())
+
+    packed: list[dict[str, WrongAnswer]] = []
+    for answer in answers:
+        slot = None if answer.alone else next((r for r in packed if fits(answer, r)), None)
+        if slot is None:
+            packed.append(slot := {})
+        slot[answer.grade_id] = answer
+    return packed
 
 
 def substitute(nb, grade_id: str, code: str):

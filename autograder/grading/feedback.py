@@ -20,6 +20,7 @@ import builtins
 import functools
 
 from autograder.grading.messages import say
+from autograder.grading.testcell import PARSE_LOCK
 
 DETAILS = ("safe", "full")
 ELIDED = "…"
@@ -56,7 +57,9 @@ class AuthorMessages:
 
     def __init__(self, source: str):
         self.by_line: dict[int, ast.expr] = {}
-        for node in ast.walk(ast.parse(source)):
+        with PARSE_LOCK:
+            tree = ast.parse(source)
+        for node in ast.walk(tree):
             message = None
             if isinstance(node, ast.Assert):
                 message = node.msg

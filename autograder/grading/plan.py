@@ -14,16 +14,11 @@ import functools
 import hashlib
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 
 from autograder.notebook_format import HIDDEN_BEGIN, HIDDEN_END, defined_names, is_runner_line
-from autograder.grading.testcell import case_names
+from autograder.grading.testcell import PARSE_LOCK, case_names
 
-
-# CPython 3.11's parser is not safe to run from several threads at once (it fails with
-# "AST constructor recursion depth mismatch"); the grading pool parses and compiles under this lock.
-PARSE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,14 @@ import ast
 import inspect
 import itertools
 import textwrap
+import threading
 import traceback
 
 from autograder.grading.messages import say
+
+# CPython 3.11's parser is not safe to run from several threads at once (it fails with
+# "AST constructor recursion depth mismatch"): the grading pool parses and compiles under this lock.
+PARSE_LOCK = threading.RLock()
 
 try:  # pytest's assertion rewriting shows both sides of a failed `assert a == b`
     from _pytest.assertion.rewrite import rewrite_asserts
@@ -120,10 +125,12 @@ def rewritten(fn):
         return fn
     try:
         source = textwrap.dedent(inspect.getsource(fn))
-        tree = ast.parse(source)
-        rewrite_asserts(tree, source.encode())
+        with PARSE_LOCK:
+            tree = ast.parse(source)
+            rewrite_asserts(tree, source.encode())
+            code = compile(tree, inspect.getsourcefile(fn) or "<hidden tests>", "exec")
         namespace = dict(fn.__globals__)
-        exec(compile(tree, inspect.getsourcefile(fn) or "<hidden tests>", "exec"), namespace)
+        exec(code, namespace)
         return namespace[fn.__name__]
     except (OSError, TypeError, SyntaxError, KeyError):
         return fn
