@@ -12,6 +12,10 @@ LANGS = ("en", "zh")
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
+# The grade_id of an exercise's last code cell, "check my work": it reruns every self-check and prints a
+# summary. Locked and worth nothing; the hardened grader skips it (stock nbgrader runs the instructor's copy).
+CHECK_MY_WORK_ID = "check_my_work"
+
 # The end of a hidden block in a generated notebook: run the block's tests in the kernel, so a
 # student (or papermill) running the instructor's notebook sees the same report the grader writes.
 RUNNER_IMPORT = "from autograder.grading.testcell import run_tests"

@@ -68,3 +68,25 @@ def test_release_submit_collect_autograde_feedback_export(tmp_path, lang):
     assert float(mine[0]["score"]) == float(mine[0]["max_score"]) > 0
     feedback = next((course / "feedback").rglob(f"{slug}.html")).read_text(encoding="utf-8")
     assert "test_" in feedback  # per-test results reach the student
+
+
+def test_stock_nbgrader_gives_check_my_work_nothing_and_restores_an_edited_one(tmp_path):
+    """Without the hardened block, nbgrader runs the instructor's check-my-work cell: locked, no points, never raising."""
+    from autograder.notebook_format import CHECK_MY_WORK_ID
+    from gradelib import grade, max_points, new_course, submission
+
+    lang, slug = "en", paths.chapters("exercise")[0]
+    course = new_course(tmp_path, lang)
+    config = course / "nbgrader_config.py"
+    text = config.read_text(encoding="utf-8")
+    start, end = text.index("from autograder.grading.exporter"), text.index("c.Execute.timeout")
+    config.write_text(text[:start] + text[end:], encoding="utf-8")  # stock nbgrader: Execute in the kernel
+    students = {}
+    for name, edit in (("raises", "raise RuntimeError('boom')"), ("loops", "while True:\n    pass")):
+        nb = submission(slug, lang, reference_answers(slug, lang))
+        (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == CHECK_MY_WORK_ID]
+        cell.source = edit
+        students[name] = nb
+    scores = grade(course, slug, students)
+    assert scores == {name: max_points(slug, lang) for name in students}, scores
+    assert CHECK_MY_WORK_ID not in max_points(slug, lang)

@@ -9,6 +9,7 @@ answer alone, and the tasks a round leaves right must keep full marks.
 That the stock nbgrader commands drive the same batch is shown once per language in
 tests/test_course.py and, under attack, in tests/test_adversarial.py.
 """
+import copy
 import json
 from functools import cache
 
@@ -16,10 +17,13 @@ import nbformat
 import pytest
 
 from autograder import paths
-from autograder.notebook_format import LANGS
+from autograder.notebook_format import CHECK_MY_WORK_ID, LANGS
 from autograder.authoring import wrong
 from autograder.authoring.execute import MISSING_GLYPH
+from autograder.authoring.source import CHECK_MY_WORK
+from autograder.grading import sandbox
 from autograder.grading.batch import grade_notebooks, local_batch
+from autograder.grading.plan import instructor_from_notebook, make_plan
 from gradelib import max_points, reference_answers, submission, task_tests_cell
 
 pytestmark = pytest.mark.grading
@@ -28,6 +32,18 @@ CHAPTERS = paths.chapters("exercise")
 ROUNDS = {slug: wrong.rounds(wrong.load(slug), wrong.task_dependencies(slug)) for slug in CHAPTERS}
 WRONG = [(slug, r, a) for slug in CHAPTERS for r, answers in enumerate(ROUNDS[slug]) for a in answers.values()]
 ROUND_IDS = [(slug, r) for slug in CHAPTERS for r in range(len(ROUNDS[slug]))]
+
+
+def summarised(nb):
+    """The check-my-work cell as student code (its nbgrader metadata gone): the grader runs it and keeps its output.
+
+    The grader skips the real cell; this copy shows, for every chapter and language, the summary a student gets
+    from the reference (every task passes), and that such a cell changes no score.
+    """
+    nb = copy.deepcopy(nb)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == CHECK_MY_WORK_ID]
+    del cell.metadata["nbgrader"]
+    return nb
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +55,7 @@ def results(tmp_path_factory):
     def _results(slug, lang):
         instructor = json.loads((paths.ROOT / paths.instructor_notebook(slug, lang)).read_text(encoding="utf-8"))
         reference = reference_answers(slug, lang)
-        students = {"reference": submission(slug, lang, reference), "blank": submission(slug, lang, {})}
+        students = {"reference": summarised(submission(slug, lang, reference)), "blank": submission(slug, lang, {})}
         if lang == "en":
             for r, answers in enumerate(ROUNDS[slug]):
                 wrong_cells = {grade_id: a.code for grade_id, a in answers.items()}
@@ -82,6 +98,17 @@ def test_reference_runs_without_errors_or_missing_glyphs(results, slug, lang):
     assert not reference["crashes"], reference["crashes"]
 
 
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("slug", CHAPTERS)
+def test_check_my_work_says_every_task_of_the_reference_passes(results, slug, lang):
+    nb = nbformat.read(paths.ROOT / paths.release_notebook(slug, lang), as_version=4)
+    tasks = len([c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")])
+    summary = next(out["stdout"] for out in results(slug, lang)["reference"]["steps"].values()
+                   if out["stdout"].startswith(CHECK_MY_WORK[lang]["summary"].split("{")[0]))
+    assert summary.splitlines()[0] == CHECK_MY_WORK[lang]["summary"].format(passed=tasks, total=tasks), summary
+    assert "✗" not in summary, summary
+
+
 def _tasks(slug, answers):
     release = nbformat.read(paths.ROOT / paths.release_notebook(slug, "en"), as_version=4)
     return {task_tests_cell(release, grade_id) for grade_id in answers}
@@ -99,3 +126,43 @@ def test_tasks_a_round_leaves_right_keep_full_marks(scores, slug, r):
     got, full = scores(slug, "en")[f"wrong-round-{r}"], max_points(slug, "en")
     assert set(got) == set(full)
     assert {k: v for k, v in got.items() if k not in wrong_tasks} == {k: v for k, v in full.items() if k not in wrong_tasks}
+
+
+def _with_check_cell(nb, source: str | None):
+    """A submission whose check-my-work cell is replaced by ``source`` (None: deleted)."""
+    nb = copy.deepcopy(nb)
+    (index,) = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == CHECK_MY_WORK_ID]
+    if source is None:
+        del nb.cells[index]
+    else:
+        nb.cells[index].source = source
+    return nb
+
+
+@pytest.mark.parametrize("slug", ["01_jax_numpy"])
+def test_check_my_work_earns_nothing_and_cannot_change_a_score(tmp_path, slug):
+    """The cell is skipped by the grader: edited to raise, exit or loop, or deleted, every score stays what it was."""
+    lang = "en"
+    instructor = json.loads((paths.ROOT / paths.instructor_notebook(slug, lang)).read_text(encoding="utf-8"))
+    plan = make_plan(instructor, instructor_from_notebook(instructor))
+    assert CHECK_MY_WORK_ID not in {s.grade_id for s in plan.steps}, "the instructor's copy of the cell is not run"
+    reference = submission(slug, lang, reference_answers(slug, lang))
+    blank = submission(slug, lang, {})
+    students = {"reference": reference, "blank": blank,
+                "raises": _with_check_cell(reference, "raise RuntimeError('boom')"),
+                "exits": _with_check_cell(reference, "import os\nos._exit(3)"),
+                "loops": _with_check_cell(reference, "while True:\n    pass"),
+                "deleted": _with_check_cell(reference, None),
+                "blank-loops": _with_check_cell(blank, "while True:\n    pass")}
+    batch = local_batch(str(tmp_path))
+    try:
+        results = grade_notebooks(batch, instructor, students, assignment=f"{slug}-check-my-work")
+    finally:
+        batch.close()
+    full = max_points(slug, lang)
+    for name in ("reference", "raises", "exits", "loops", "deleted"):
+        assert results[name]["scores"] == full, name
+        assert not results[name]["crashes"], (name, results[name]["crashes"])
+    assert results["blank-loops"]["scores"] == results["blank"]["scores"] and sum(results["blank"]["scores"].values()) == 0
+    slowest = max(r["seconds"] for r in results.values())
+    assert slowest < sandbox.Limits().step_seconds, "nothing waited for the loop to time out"

@@ -73,3 +73,21 @@ def test_the_fingerprint_follows_the_students_code_and_the_limits():
     assert a != make_plan(student_notebook("def double(x):\n    return x + x\n"),
                           INSTRUCTOR).fingerprint(INSTRUCTOR, {"step_seconds": 60})
     assert a != make_plan(student_notebook(), INSTRUCTOR).fingerprint(INSTRUCTOR, {"step_seconds": 30})
+
+
+def test_the_check_my_work_cell_is_left_out_whatever_the_submission_made_of_it():
+    from autograder.notebook_format import CHECK_MY_WORK_ID
+
+    instructor_nb = instructor_notebook()
+    instructor_nb.cells.append(cell("code", "print('summary')", CHECK_MY_WORK_ID, locked=True))
+    instructor = instructor_from_notebook(instructor_nb)
+    assert instructor.skipped == {CHECK_MY_WORK_ID} and CHECK_MY_WORK_ID not in instructor.fixed
+    nb = student_notebook()
+    nb.cells.append(cell("code", "while True:\n    pass", CHECK_MY_WORK_ID, locked=True))
+    assert kinds(make_plan(nb, instructor)) == [("fixed", "setup"), ("cell", "double"), ("tests", "test_double")]
+    del nb.cells[-1]  # deleted: nothing is missing either
+    plan = make_plan(nb, instructor)
+    assert kinds(plan) == [("fixed", "setup"), ("cell", "double"), ("tests", "test_double")] and plan.notes == []
+    nb.cells.append(cell("code", "x = 1", CHECK_MY_WORK_ID))
+    nb.cells.append(cell("code", "y = 2", CHECK_MY_WORK_ID))  # a second cell with that id is the student's own code
+    assert kinds(make_plan(nb, instructor))[-1] == ("cell", None)

@@ -44,8 +44,9 @@ def exercise_files(slugs: list[str]) -> dict[str, str]:
         for_release = {}
         for slug, nb in sources.items():
             instructor = paths.instructor_notebook(slug, lang)
+            # No Colab badge: its tests cells import this package (autograder.grading.testcell), which Colab lacks.
             files[instructor] = to_text(
-                render(nb, lang, badge_path=instructor, exercise=True,
+                render(nb, lang, badge_path=None, exercise=True,
                        other_lang_path=_relative(instructor, paths.instructor_notebook(slug, other)))
             )
             for_release[slug] = course_source(nb, slug, lang)
@@ -129,6 +130,8 @@ checks pass; otherwise an `AssertionError` (or the error your code raised) says 
   are split over its hidden tests, so passing some of them earns part of the points.
 * Write your answers in the solution cells only: the other cells are read-only, and grading uses the
   instructor's copy of them.
+* The exercise's last cell, **Check my work**, runs every self-check again and prints a summary: which
+  tasks pass and, for the others, why not. It earns no points.
 * Before you hand in, run the whole notebook from a fresh kernel
   (*Kernel → Restart Kernel and Run All Cells…*) and check that every self-check passes.""",
      """## 练习与自检
@@ -140,6 +143,7 @@ checks pass; otherwise an `AssertionError` (or the error your code raised) says 
 * 自检只是第一道检查，不是分数。评分时，**隐藏测试**会用别的输入（不同的形状、dtype 和随机种子）调用你的函数并比较结果。\
 每个任务的分值平均分配给它的各个隐藏测试，通过其中一部分就能得到相应的部分分。
 * 只在答案单元格里写代码：其他单元格都是只读的，评分时使用的是教师版中的这些单元格。
+* 练习的最后一个单元格 **检查我的作业** 会把所有自检重新运行一遍并打印汇总：哪些任务通过了，没通过的原因是什么。它不计分。
 * 提交之前，在新的内核里把整个 notebook 运行一遍（*内核 → 重启并运行所有单元格…*），确认每个自检都通过。"""),
     ("""## Handing in
 

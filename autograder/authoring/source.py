@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 
 from autograder import paths
 from autograder.notebook_format import (
-    HIDDEN_BEGIN, HIDDEN_END, LANGS, SOLUTION_BEGIN, SOLUTION_END, defined_names, runner_lines)
+    CHECK_MY_WORK_ID, HIDDEN_BEGIN, HIDDEN_END, LANGS, SOLUTION_BEGIN, SOLUTION_END, defined_names, runner_lines)
 
 KINDS = ("lesson", "exercise")
 # The oldest JAX the notebooks are run against (pyproject.toml); Colab upgrades only when older.
@@ -27,11 +27,21 @@ MIN_JAX = paths.min_version("jax")[:2]
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 OTHER_LANGUAGE = {"en": "简体中文版", "zh": "English version"}
 SETUP_COMMENT = {
-    "en": ("# Colab ships JAX; upgrade it only there, and only if it is older than this course needs.",
+    "en": ("# Colab ships JAX built for its accelerator. Only there: upgrade it if it is older than this course needs\n"
+           "# (with its CUDA plugin on a GPU runtime), and install what this notebook needs and Colab lacks.",
            "# the language of messages printed by shared code"),
-    "zh": ("# Colab 自带 JAX：只在 Colab 里、且版本低于本课程要求时才升级。",
+    "zh": ("# Colab 自带为其加速器构建的 JAX：只在 Colab 里、且版本低于本课程要求时才升级，GPU 运行时连同 CUDA 插件一起升级；\n"
+           "# 然后只安装本 notebook 需要而缺少的包。",
            "# 共用代码打印提示信息时使用的语言"),
 }
+# JAX's CUDA plugin as a GPU runtime has it (either distribution): upgrade jax with it, as jax[cuda12].
+CUDA_PLUGINS = ("jax-cuda12-plugin", "jax-cuda12-pjrt")
+# Course packages a notebook may need in Colab: (module to look for, pyproject.toml name, what in its code needs it).
+COLAB_PACKAGES = (
+    ("optax", "optax", r"\boptax\b"),
+    ("sklearn", "scikit-learn", r"\bsklearn\b"),
+    ("rich", "rich", r"\b(visualize_array_sharding|visualize_sharding)\b|^\s*(import|from) rich\b"),
+)
 
 # The Chinese font of zh figures: a PyPI package (a course dependency) that ships the font file.
 CJK_FONT_PACKAGE = "mplfonts"
@@ -248,21 +258,26 @@ def _uses_matplotlib(nb, lang: str) -> bool:
                for c in nb.cells)
 
 
-def _header_cells(nb, lang: str, badge_path: str, other_lang_path: str | None):
-    title = nb.metadata[f"title_{lang}"]
-    colab = f"{paths.colab_base()}/{badge_path}"
-    lines = [f"# {title}", "", f"[![Open In Colab]({COLAB_BADGE})]({colab})"]
-    if other_lang_path:
-        lines[-1] += f" · [{OTHER_LANGUAGE[lang]}]({other_lang_path})"
+def _code_of(nb, lang: str) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code" and c.metadata.get("lang", lang) == lang)
+
+
+def colab_requirements(nb, lang: str) -> list[tuple[str, str]]:
+    """(module, requirement) of the course packages this notebook's code needs beyond JAX: Colab installs the missing."""
+    code = _code_of(nb, lang)
+    needed = [(module, paths.requirement(name)) for module, name, used in COLAB_PACKAGES if re.search(used, code, re.M)]
+    if lang == "zh" and _uses_matplotlib(nb, lang):
+        needed.append((CJK_FONT_PACKAGE, paths.requirement(CJK_FONT_PACKAGE)))
+    return needed
+
+
+def setup_source(nb, lang: str) -> str:
+    """The set-up cell: in Colab only, JAX upgraded with its accelerator plugin or not at all, missing packages; LANG."""
     # matplotlib ships no CJK font: Chinese figures need one, registered in memory, never installed into site-packages.
     cjk = lang == "zh" and _uses_matplotlib(nb, lang)
-    colab_font = (
-        f"    {CJK_FONT_COMMENT['colab']}\n"
-        f'    if importlib.util.find_spec("{CJK_FONT_PACKAGE}") is None:\n'
-        '        subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
-        f'"{paths.requirement(CJK_FONT_PACKAGE)}"], check=True)\n'
-        "        importlib.invalidate_caches()\n"
-    ) if cjk else ""
+    floor = ".".join(str(p) for p in MIN_JAX)
+    needed = colab_requirements(nb, lang)
+    wanted = ", ".join(f'("{module}", "{req}")' for module, req in needed) + ("," if len(needed) == 1 else "")
     register_font = (
         f"{CJK_FONT_COMMENT['register']}\n"
         "import importlib.resources\n"
@@ -271,19 +286,132 @@ def _header_cells(nb, lang: str, badge_path: str, other_lang_path: str | None):
         f'font_manager.fontManager.addfont(str(importlib.resources.files("{CJK_FONT_PACKAGE}") / "{CJK_FONT_FILE}"))\n'
         f'matplotlib.rcParams["font.sans-serif"] = ["{CJK_FONT_FAMILY}", *matplotlib.rcParams["font.sans-serif"]]\n'
     ) if cjk else ""
-    setup = (
+    return (
         SETUP_COMMENT[lang][0] + "\n"
         "import sys\n"
         'if "google.colab" in sys.modules:\n'
-        f"    import importlib.metadata, {'importlib.util, ' if cjk else ''}subprocess\n"
-        '    if tuple(int(p) for p in importlib.metadata.version("jax").split(".")[:2]) < '
-        f"{MIN_JAX}:\n"
-        '        subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
-        f'"jax>={MIN_JAX[0]}.{MIN_JAX[1]}"], check=True)\n'
-        + colab_font + register_font +
+        "    import importlib.metadata, importlib.util, re, subprocess\n"
+        "\n"
+        "    def _version(dist):\n"
+        "        try:\n"
+        '            return tuple(int(p) for p in re.findall(r"\\d+", importlib.metadata.version(dist))[:2])\n'
+        "        except importlib.metadata.PackageNotFoundError:\n"
+        "            return None\n"
+        "\n"
+        "    _pip = []\n"
+        f"    if (_version(\"jax\") or (0,)) < {MIN_JAX}:\n"
+        f"        _gpu = any(_version(d) is not None for d in {CUDA_PLUGINS!r})\n"
+        f'        _pip.append("jax[cuda12]>={floor}" if _gpu else "jax>={floor}")\n'
+        + (f"    _pip += [req for module, req in ({wanted}) if importlib.util.find_spec(module) is None]\n"
+           if wanted else "") +
+        "    if _pip:\n"
+        '        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *_pip], check=True)\n'
+        "        importlib.invalidate_caches()\n"
+        + register_font +
         f'LANG = "{lang}"  ' + SETUP_COMMENT[lang][1]
     )
-    return [nbformat.v4.new_markdown_cell("\n".join(lines)), nbformat.v4.new_code_cell(setup)]
+
+
+def _header_cells(nb, lang: str, badge_path: str | None, other_lang_path: str | None):
+    """Title (with the Colab badge unless badge_path is None) and the set-up cell."""
+    title = nb.metadata[f"title_{lang}"]
+    lines = [f"# {title}", ""]
+    links = [f"[![Open In Colab]({COLAB_BADGE})]({paths.colab_base()}/{badge_path})"] if badge_path else []
+    if other_lang_path:
+        links.append(f"[{OTHER_LANGUAGE[lang]}]({other_lang_path})")
+    lines.append(" · ".join(links))
+    return [nbformat.v4.new_markdown_cell("\n".join(lines).rstrip()), nbformat.v4.new_code_cell(setup_source(nb, lang))]
+
+
+CHECK_MY_WORK = {
+    "en": {
+        "heading": "## Check my work\n\nRun this last cell to see every self-check of the notebook at once: which tasks "
+                   "pass and, for the others, why not. It earns no points: hidden tests decide the grade.",
+        "comment": "# Check my work: runs each task's self-check again (its visible checks, copied here) and sums up.\n"
+                   "# It earns no points: hidden tests with other inputs decide the grade.",
+        "passes": "passes", "todo": "not written yet (NotImplementedError)",
+        "summary": "Check my work: {passed} of {total} tasks pass their self-checks.",
+        "reminder": "Self-checks are a first test, not the grade: hidden tests with other inputs decide it.",
+    },
+    "zh": {
+        "heading": "## 检查我的作业\n\n最后运行这个单元格，一次看到本 notebook 所有自检的结果："
+                   "哪些任务通过了，没通过的原因是什么。它不计分：分数由隐藏测试决定。",
+        "comment": "# 检查我的作业：把每个任务的自检（复制在这里的可见检查）重新运行一遍并汇总。\n"
+                   "# 它不计分：分数由使用其他输入的隐藏测试决定。",
+        "passes": "通过", "todo": "尚未完成（NotImplementedError）",
+        "summary": "检查我的作业：{total} 个任务中有 {passed} 个通过了自检。",
+        "reminder": "自检只是第一道检查，不是分数：分数由使用其他输入的隐藏测试决定。",
+    },
+}
+
+
+def visible_part(source: str) -> str:
+    """The self-check of a tests cell: what the student sees (the hidden block and its runner left out)."""
+    if HIDDEN_BEGIN not in source:
+        return source.rstrip() + "\n"
+    head, rest = source.split(HIDDEN_BEGIN, 1)
+    tail = rest.split(HIDDEN_END, 1)[1] if HIDDEN_END in rest else ""
+    return (head.rstrip() + "\n" + tail.strip()).rstrip() + "\n"
+
+
+def self_checks(nb) -> list[tuple[str, str]]:
+    """(task, self-check source) of every tests cell in order; the task is the solution cell it follows."""
+    checks, task = [], None
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "solution" in tags:
+            task = str(cell.metadata["grade_id"])
+        elif "tests" in tags:
+            checks.append((task or str(cell.metadata["grade_id"]), visible_part(cell.source)))
+    return checks
+
+
+def _literal(code: str) -> str:
+    """Python source as a string literal a student can read: a raw triple-quoted block when it can be one."""
+    if "\'\'\'" in code or code.endswith("\\") or "\r" in code:
+        return repr(code)
+    return "r\'\'\'\n" + code + "\'\'\'"
+
+
+def check_my_work_cells(nb, lang: str) -> list:
+    """The exercise's last cells: a heading and the code that reruns every self-check and prints a summary.
+
+    Self-contained (the release has no ``autograder`` package, Colab neither): the visible checks are copied in
+    and run, each in a copy of the notebook's globals, with their prints captured.
+    """
+    words = CHECK_MY_WORK[lang]
+    entries = "".join(f"    ({task!r}, {_literal(check)}),\n" for task, check in self_checks(nb))
+    messages = ", ".join(f'"{key}": {words[key]!r}' for key in ("passes", "todo", "summary", "reminder"))
+    code = (
+        words["comment"] + "\n"
+        "import contextlib, io\n"
+        "\n"
+        "\n"
+        "def _check_my_work(self_checks, words):\n"
+        "    lines = []\n"
+        "    for task, check in self_checks:\n"
+        "        try:\n"
+        "            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        '                exec(compile(check, f"<self-check: {task}>", "exec"), dict(globals()))\n'
+        "        except NotImplementedError:\n"
+        '            lines.append(f"  ✗ {task}: {words[\'todo\']}")\n'
+        "        except Exception as err:  # a failed self-check, whatever it raised, is reported, never raised\n"
+        '            first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")\n'
+        "            assertion = isinstance(err, AssertionError) and first\n"
+        '            why = first if assertion else type(err).__name__ + (": " + first if first else "")\n'
+        '            lines.append(f"  ✗ {task}: {why}")\n'
+        "        else:\n"
+        '            lines.append(f"  ✓ {task}: {words[\'passes\']}")\n'
+        '    passed = sum(line.startswith("  ✓") for line in lines)\n'
+        '    print(words["summary"].format(passed=passed, total=len(lines)), *lines, words["reminder"], sep="\\n")\n'
+        "\n"
+        "\n"
+        "_check_my_work([\n" + entries + "], {" + messages + "})\n"
+    )
+    heading = nbformat.v4.new_markdown_cell(words["heading"])
+    cell = nbformat.v4.new_code_cell(code)
+    cell.metadata["_graded"] = {"grade_id": CHECK_MY_WORK_ID}
+    return [heading, cell]
 
 
 def _nbgrader_meta(cell, index: int, kind: str) -> dict:
@@ -293,6 +421,8 @@ def _nbgrader_meta(cell, index: int, kind: str) -> dict:
         return {**base, "solution": True, "locked": False, "grade_id": cell.metadata["grade_id"]}
     if "tests" in tags:
         return {**base, "grade": True, "grade_id": cell.metadata["grade_id"], "points": cell.metadata["points"]}
+    if cell.metadata.get("grade_id") == CHECK_MY_WORK_ID:
+        return {**base, "grade_id": CHECK_MY_WORK_ID}  # locked, no points; the grader skips it
     return {**base, "grade_id": f"{kind}_{index:03d}"}
 
 
@@ -306,8 +436,12 @@ def with_runner(source: str, points) -> str:
     return head + call + HIDDEN_END + tail
 
 
-def render(nb, lang: str, *, badge_path: str, other_lang_path: str | None = None, exercise: bool = False):
-    """One language of a source as a clean notebook (no outputs, stable ids)."""
+def render(nb, lang: str, *, badge_path: str | None, other_lang_path: str | None = None, exercise: bool = False):
+    """One language of a source as a clean notebook (no outputs, stable ids).
+
+    ``badge_path`` is the file the Colab badge opens; None: no badge (a notebook that needs this package).
+    Exercises end with the check-my-work cells.
+    """
     out = nbformat.v4.new_notebook()
     out.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -334,6 +468,8 @@ def render(nb, lang: str, *, badge_path: str, other_lang_path: str | None = None
             {k: cell.metadata[k] for k in ("tags", "grade_id", "points") if k in cell.metadata}
         )
         cells.append(new)
+    if exercise:
+        cells += check_my_work_cells(nb, lang)
     for i, cell in enumerate(cells):
         graded = cell.metadata.pop("_graded", {})
         cell.id = f"{lang}-{i:03d}"

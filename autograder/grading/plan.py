@@ -5,7 +5,8 @@ Test cells, their hidden tests, their points and the instructor's fixed cells
 always come from the instructor's copy, whatever the submission's metadata says.
 Each tests cell runs right after the student's answer cell it follows in the
 instructor's notebook (or at the end when that cell is gone), so deleting,
-moving or editing a tests cell changes nothing.
+moving or editing a tests cell changes nothing. The instructor's "check my work" cell
+(it reruns the self-checks and earns nothing) is not run at all, nor what stands in its place.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from autograder.notebook_format import HIDDEN_BEGIN, HIDDEN_END, defined_names, is_runner_line
+from autograder.notebook_format import CHECK_MY_WORK_ID, HIDDEN_BEGIN, HIDDEN_END, defined_names, is_runner_line
 from autograder.grading.testcell import PARSE_LOCK, case_names
 
 
@@ -58,6 +59,7 @@ class Instructor:
     tests: list[TestsCell]
     student_names: list[str]         # names the answer cells define: what hidden tests call
     grade_ids: frozenset[str] = frozenset()  # every cell id the copy has (prose cells too)
+    skipped: frozenset[str] = frozenset()    # cells that grading leaves out: "check my work"
 
     def tests_cell(self, grade_id: str) -> TestsCell:
         return next(t for t in self.tests if t.grade_id == grade_id)
@@ -115,7 +117,7 @@ def _source(cell) -> str:
 
 def instructor_from_notebook(nb) -> Instructor:
     """Read the instructor's notebook (nbgrader source version, hidden tests included)."""
-    fixed, answers, tests = {}, [], []
+    fixed, answers, tests, skipped = {}, [], [], set()
     lang, last_answer = "en", None
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
@@ -124,7 +126,9 @@ def instructor_from_notebook(nb) -> Instructor:
         gid, src = meta.get("grade_id"), _source(cell)
         if m := re.search(r'^LANG = "(en|zh)"', src, re.M):
             lang = m.group(1)
-        if meta.get("solution"):
+        if gid == CHECK_MY_WORK_ID and not meta.get("solution") and not meta.get("grade"):
+            skipped.add(gid)
+        elif meta.get("solution"):
             answers.append(gid)
             last_answer = gid
         elif meta.get("grade"):
@@ -141,7 +145,7 @@ def instructor_from_notebook(nb) -> Instructor:
             except SyntaxError:
                 pass
     grade_ids = frozenset(_nbg(c)["grade_id"] for c in nb["cells"] if isinstance(_nbg(c).get("grade_id"), str))
-    return Instructor(lang, fixed, answers, tests, sorted(names), grade_ids)
+    return Instructor(lang, fixed, answers, tests, sorted(names), grade_ids, frozenset(skipped))
 
 
 def make_plan(nb, instructor: Instructor) -> Plan:
@@ -165,6 +169,8 @@ def make_plan(nb, instructor: Instructor) -> Plan:
             gid = None  # a duplicated grade_id is just student code from the second time on
         elif gid:
             seen_ids.add(gid)
+        if gid in instructor.skipped:
+            continue  # runs the self-checks again and decides nothing: neither its copy nor the submission's runs
         if gid in test_ids:
             seen_tests.add(gid)
             if cell.get("cell_type") != "code":
