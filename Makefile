@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 COURSE_LANG ?= en
 
-.PHONY: help install lab demo notebooks check-sync run-notebooks test-gpu unit integration grading lint course test clean
+.PHONY: help install lab demo notebooks check-sync run-notebooks test-gpu unit integration grading lint signatures course test clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -85,6 +85,10 @@ lint: $(INSTALLED)  ## lint the Python code (ruff) and the CI workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+SLUG ?=
+signatures: $(INSTALLED)  ## grade the known-wrong answers, record what each fails (SLUG=NN_slug; default: stale ones)
+	$(PY) -m autograder.build signatures $(SLUG)
 
 course: $(INSTALLED)  ## make course DIR=<path> COURSE_LANG=en|zh: a ready nbgrader course directory
 	@test -n "$(DIR)" || { echo "usage: make course DIR=<path> COURSE_LANG=en|zh" >&2; exit 2; }

@@ -1,4 +1,4 @@
-"""Command line behind the Makefile's verbs: notebooks, check-sync, run-notebooks, try, course."""
+"""Command line behind the Makefile's verbs: notebooks, check-sync, run-notebooks, try, signatures, course."""
 from __future__ import annotations
 
 import argparse
@@ -163,6 +163,40 @@ def cmd_course(args) -> int:
     return 0
 
 
+def cmd_signatures(args) -> int:
+    """Grade each chapter's known-wrong answers and record what each fails (only stale chapters unless --all)."""
+    import time
+
+    from autograder.authoring import signatures
+
+    slugs = args.slugs or paths.chapters("exercise")
+    unknown = sorted(set(slugs) - set(paths.chapters("exercise")))
+    if unknown:
+        print(f"signatures: no exercise named {unknown}; choose from {paths.chapters('exercise')}", file=sys.stderr)
+        return 2
+    failed = False
+    for i, slug in enumerate(slugs, 1):
+        try:
+            stale = args.all or args.slugs or signatures.problems(slug)
+            if not stale:
+                print(f"[{i}/{len(slugs)}] {slug}: up to date")
+                continue
+            start = time.monotonic()
+            data = signatures.compute(slug)
+        except SourceError as exc:
+            print(f"signatures: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        path = signatures.write(slug, data)
+        count = sum(len(v) for v in data["tasks"].values())
+        print(f"[{i}/{len(slugs)}] {slug}: {count} wrong answers graded in {time.monotonic() - start:.0f} s "
+              f"-> {paths.shown(path)}")
+        for problem in signatures.problems(slug):
+            print(f"  {problem}", file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.build", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -181,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     tr = sub.add_parser("try", help="validate one source and execute what it generates")
     tr.add_argument("source")
     tr.set_defaults(func=cmd_try)
+    sig = sub.add_parser("signatures", help="grade the known-wrong answers and record what each fails")
+    sig.add_argument("slugs", nargs="*", help="chapters to regrade (default: every chapter whose record is stale)")
+    sig.add_argument("--all", action="store_true", help="regrade every chapter, stale or not")
+    sig.set_defaults(func=cmd_signatures)
     course = sub.add_parser("course", help="create a ready nbgrader course directory")
     course.add_argument("dir")
     course.add_argument("--lang", choices=LANGS, default=LANGS[0])

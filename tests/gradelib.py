@@ -1,8 +1,12 @@
 """Grade notebooks with the real nbgrader command line in a course made by `make course`."""
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -67,8 +71,47 @@ def read_scores(course: Path, slug: str, students: list[str]) -> dict[str, dict[
     return json.loads(proc.stdout)
 
 
-def new_course(tmp: Path, lang: str) -> Path:
-    return make_course(tmp / f"course-{lang}", lang)
+def new_course(tmp: Path, lang: str, warm: str | None = None) -> Path:
+    """A fresh course; ``warm``: an assignment whose questions are already compiled (``prewarm``)."""
+    course = make_course(tmp / f"course-{lang}", lang)
+    if warm:
+        prewarm(course, warm)
+    return course
+
+
+def prewarm(course: Path, slug: str) -> None:
+    """Give ``course`` the compile cache its first autograde of ``slug`` would build, built once per test session.
+
+    Warming runs the questions alone (``questions.py``); for chapter 01 that is ~45 s, and
+    several test courses grade it. The first test to need it builds it under a lock, the others
+    copy it. tests/test_course.py still warms for real through nbgrader.
+    """
+    from autograder.grading.batch import local_batch
+    from autograder.grading.journal import STATE_DIR
+    from autograder.grading.plan import instructor_from_notebook
+    from autograder.grading.run import QUESTION_CACHE
+
+    source = json.loads((course / "source" / slug / f"{slug}.ipynb").read_text(encoding="utf-8"))
+    instructor = instructor_from_notebook(source)
+    shared = paths.ROOT / "build" / "test-warm" / instructor.fingerprint
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other xdist worker waits for the first one's cache
+        if not (shared / "done").exists():
+            with tempfile.TemporaryDirectory() as tmp:
+                batch = local_batch(tmp)
+                batch.settings = dataclasses.replace(batch.settings, cache_dir=str(shared / QUESTION_CACHE))
+                try:
+                    batch.warm_questions(source, instructor)
+                finally:
+                    batch.close()
+            (shared / "done").touch()
+    if not (shared / QUESTION_CACHE).is_dir():
+        return  # no sandbox here, so grading uses no shared cache either
+    state = course / STATE_DIR
+    shutil.copytree(shared / QUESTION_CACHE, state / QUESTION_CACHE)
+    (state / "warmed").mkdir(parents=True, exist_ok=True)
+    (state / "warmed" / instructor.fingerprint).touch()
 
 
 def max_points(slug: str, lang: str) -> dict[str, float]:

@@ -750,7 +750,7 @@ with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
 
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory) -> Graded:
-    course = new_course(tmp_path_factory.mktemp("adversarial"), LANG)
+    course = new_course(tmp_path_factory.mktemp("adversarial"), LANG, warm=SLUG)
     with (course / "nbgrader_config.py").open("a", encoding="utf-8") as f:
         f.write(LIMITS)
     listener = Listener()

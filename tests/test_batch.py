@@ -6,6 +6,7 @@ from autograder.grading.batch import Batch, refused
 from autograder.grading.engines import Engine
 from autograder.grading.grader import Settings
 from autograder.grading.journal import Journal
+from autograder.grading.misconceptions import CRASHED
 from autograder.grading.plan import instructor_from_notebook, make_plan
 from grading_fixtures import instructor_notebook, student_notebook
 
@@ -78,5 +79,5 @@ def test_a_small_folder_is_graded_with_its_files(tmp_path):
 
 def test_a_refused_result_fails_every_test_of_every_cell():
     result = refused(INSTRUCTOR, ["why", "why in full"])
-    assert result["tests"]["test_double"]["results"] == {"test_small": [False, "why", "why in full"],
-                                                         "test_negative": [False, "why", "why in full"]}
+    assert result["tests"]["test_double"]["results"] == {"test_small": [False, "why", "why in full", CRASHED],
+                                                         "test_negative": [False, "why", "why in full", CRASHED]}

@@ -1,14 +1,20 @@
 """`make course` gives a directory where the stock nbgrader commands run a whole class with no edits."""
 import csv
+import html
+
 import nbformat
 import pytest
 
 from autograder import paths
+from autograder.authoring import wrong
+from autograder.grading.messages import say
 from autograder.notebook_format import LANGS
 from conftest import ROOT, run
 from gradelib import reference_answers
 
 pytestmark = pytest.mark.grading
+# The chain needs one assignment; this one warms its compile cache in ~10 s (chapter 01's questions take ~45 s).
+CHAPTER = "06_control_flow"
 
 
 def test_make_course_refuses_a_non_empty_directory(tmp_path):
@@ -27,7 +33,7 @@ def test_make_course_rejects_an_unknown_language(tmp_path):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_release_submit_collect_autograde_feedback_export(tmp_path, lang):
-    slug = paths.chapters("exercise")[0]
+    slug = CHAPTER
     course = tmp_path / "course"
     run(["make", "-s", "course", f"DIR={course}", f"COURSE_LANG={lang}"], cwd=ROOT)
     assert {p.name for p in (course / "source").iterdir()} == set(paths.chapters("exercise"))
@@ -41,33 +47,40 @@ def test_release_submit_collect_autograde_feedback_export(tmp_path, lang):
     assert "solutions/" not in generated.cells[0].source
     run(["nbgrader", "release_assignment", slug], cwd=course)
 
-    # The student's side: a separate folder that knows only the course id and the exchange.
-    student = tmp_path / "student"
-    student.mkdir()
+    # The students' side: separate folders that know only the course id and the exchange.
+    mistake = wrong.load(slug)[0]
+    answers = reference_answers(slug, lang)
     exchange = f"--Exchange.root={course / 'exchange'}"
     course_id = f"--course=learn-jax-{lang}"
-    run(["nbgrader", "fetch_assignment", slug, course_id, exchange], cwd=student)
-    fetched = student / slug / f"{slug}.ipynb"
-    nb = nbformat.read(fetched, as_version=4)
-    answers = reference_answers(slug, lang)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    nbformat.write(nb, fetched)
-    run(["nbgrader", "submit", slug, course_id, exchange], cwd=student)
+    for student, filled in (("right", answers), ("mistaken", {**answers, mistake.grade_id: mistake.code})):
+        home = tmp_path / student
+        home.mkdir()
+        run(["nbgrader", "fetch_assignment", slug, course_id, exchange], cwd=home)
+        fetched = home / slug / f"{slug}.ipynb"
+        nb = nbformat.read(fetched, as_version=4)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in filled:
+                cell.source = filled[grade_id]
+        nbformat.write(nb, fetched)
+        # one login here, so each student names itself (on a JupyterHub, nbgrader takes the user's login)
+        run(["nbgrader", "submit", slug, course_id, exchange, f"--student={student}"], cwd=home)
 
     run(["nbgrader", "collect", slug], cwd=course)
     run(["nbgrader", "autograde", slug], cwd=course)
     run(["nbgrader", "generate_feedback", slug], cwd=course)
     run(["nbgrader", "export"], cwd=course)
 
-    rows = list(csv.DictReader((course / "grades.csv").open()))
-    mine = [r for r in rows if r["assignment"] == slug and r["student_id"] not in ("", None)]
-    assert len(mine) == 1
-    assert float(mine[0]["score"]) == float(mine[0]["max_score"]) > 0
-    feedback = next((course / "feedback").rglob(f"{slug}.html")).read_text(encoding="utf-8")
-    assert "test_" in feedback  # per-test results reach the student
+    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open()) if r["assignment"] == slug}
+    assert set(rows) == {"right", "mistaken"}, rows
+    assert float(rows["right"]["score"]) == float(rows["right"]["max_score"]) > 0
+    assert float(rows["mistaken"]["score"]) < float(rows["mistaken"]["max_score"])
+    feedback = {s: (course / "feedback" / s / slug / f"{slug}.html").read_text(encoding="utf-8") for s in rows}
+    assert "test_" in feedback["right"]  # per-test results reach the student
+    # the known mistake is named, in the course's language, to the student who made it and nobody else
+    cause = html.escape(say("misconception", lang, hint=mistake.hint[lang]))
+    assert cause in feedback["mistaken"], mistake.name
+    assert say("misconception", lang, hint="").split("{")[0][:8] not in feedback["right"]
 
 
 def test_stock_nbgrader_gives_check_my_work_nothing_and_restores_an_edited_one(tmp_path):
@@ -75,7 +88,7 @@ def test_stock_nbgrader_gives_check_my_work_nothing_and_restores_an_edited_one(t
     from autograder.notebook_format import CHECK_MY_WORK_ID
     from gradelib import grade, max_points, new_course, submission
 
-    lang, slug = "en", paths.chapters("exercise")[0]
+    lang, slug = "en", CHAPTER
     course = new_course(tmp_path, lang)
     config = course / "nbgrader_config.py"
     text = config.read_text(encoding="utf-8")

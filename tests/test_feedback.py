@@ -51,11 +51,27 @@ def texts(name: str, lang: str = "en") -> tuple[str, str]:
     exec(compile_hidden(cell()), namespace)
     with pytest.raises(Exception) as info:
         namespace[name]()
-    return failure_texts(info.value, cell(), lang)
+    return failure_texts(info.value, cell(), lang)[:2]
 
 
 def test_literal_messages_are_kept():
     assert texts("test_literal")[0] == "out should be 3"
+
+
+def test_how_a_test_failed_names_the_line_of_the_hidden_block():
+    """The kind is part of a misconception's signature: an assertion, or a type of exception, at one line."""
+    namespace = {"LANG": "en"}
+    exec(compile_hidden(cell()), namespace)
+    kinds = {}
+    for name in ("test_literal", "test_numpy_err_msg"):
+        with pytest.raises(Exception) as info:
+            namespace[name]()
+        kinds[name] = failure_texts(info.value, cell(), "en")[2]
+    lines = HIDDEN.splitlines()
+    for name, kind in kinds.items():
+        start = next(i for i, line in enumerate(lines, 1) if line.startswith(f"def {name}("))
+        assert kind.startswith("assert@") and int(kind.split("@")[1]) > start, kind
+    assert len(set(kinds.values())) == 2
 
 
 def test_fstring_values_are_left_out_of_the_safe_text():
@@ -89,10 +105,11 @@ def test_a_crashing_test_shows_its_type_only():
 
 def test_student_exceptions_show_known_types_only():
     known = StudentError("f", "ValueError", "x = [1, 2, 3]")
-    safe, full = failure_texts(known, cell(), "en")
-    assert safe == "f raised ValueError" and "x = [1, 2, 3]" in full
+    safe, full, kind = failure_texts(known, cell(), "en")
+    assert safe == "f raised ValueError" and "x = [1, 2, 3]" in full and kind == "student:ValueError"
     own = StudentError("f", "Leak_42", "")
     assert "42" not in failure_texts(own, cell(), "en")[0]
+    assert "42" not in failure_texts(own, cell(), "en")[2]  # the kind (part of a signature) carries no student data
     assert feedback.exception_type("TracerBoolConversionError", "en") == "TracerBoolConversionError"
 
 

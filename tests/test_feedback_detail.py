@@ -27,7 +27,7 @@ def replace_row(x, i, row):
 
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
-    course = new_course(tmp_path_factory.mktemp("feedback-full"), LANG)
+    course = new_course(tmp_path_factory.mktemp("feedback-full"), LANG, warm=SLUG)
     with (course / "nbgrader_config.py").open("a", encoding="utf-8") as f:
         f.write('\nc.SandboxedExecute.feedback = "full"\nc.SandboxedExecute.isolation = "required"\n')
     ref = reference_answers(SLUG, LANG)

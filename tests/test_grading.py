@@ -18,10 +18,10 @@ import pytest
 
 from autograder import paths
 from autograder.notebook_format import CHECK_MY_WORK_ID, LANGS
-from autograder.authoring import wrong
+from autograder.authoring import signatures, wrong
 from autograder.authoring.execute import MISSING_GLYPH
 from autograder.authoring.source import CHECK_MY_WORK
-from autograder.grading import sandbox
+from autograder.grading import misconceptions, sandbox
 from autograder.grading.batch import grade_notebooks, local_batch
 from autograder.grading.plan import instructor_from_notebook, make_plan
 from gradelib import max_points, reference_answers, submission, task_tests_cell
@@ -126,6 +126,42 @@ def test_tasks_a_round_leaves_right_keep_full_marks(scores, slug, r):
     got, full = scores(slug, "en")[f"wrong-round-{r}"], max_points(slug, "en")
     assert set(got) == set(full)
     assert {k: v for k, v in got.items() if k not in wrong_tasks} == {k: v for k, v in full.items() if k not in wrong_tasks}
+
+
+def _tests_cells(slug, grade_id):
+    instructor = instructor_from_notebook(nbformat.read(paths.ROOT / paths.instructor_notebook(slug, "en"), as_version=4))
+    return [t.grade_id for t in instructor.tests if t.anchor == grade_id]
+
+
+@pytest.mark.parametrize("slug,r,answer", WRONG, ids=[f"{s}-{a.grade_id}-{a.name}" for s, _, a in WRONG])
+def test_recorded_signature_is_what_grading_finds(results, slug, r, answer):
+    """solutions/NN.signatures.json (make signatures) is checked against this real grading run, in every make test."""
+    recorded = signatures.load(slug)["tasks"][answer.grade_id][answer.name]
+    found = results(slug, "en")[f"wrong-round-{r}"]["tests"]
+    for grade_id in _tests_cells(slug, answer.grade_id):
+        sig = misconceptions.signature(found[grade_id])
+        assert (None if sig is None else misconceptions.encode(sig)) == recorded[grade_id], (
+            f"{grade_id}: run `make signatures SLUG={slug}`")
+
+
+@pytest.mark.parametrize("slug,r,answer", WRONG, ids=[f"{s}-{a.grade_id}-{a.name}" for s, _, a in WRONG])
+def test_wrong_answer_gets_its_own_hint(results, slug, r, answer):
+    found = results(slug, "en")[f"wrong-round-{r}"]["tests"]
+    for lang in LANGS:
+        table = misconceptions.Table.from_json(signatures.course_table(slug, lang))
+        hints = {g: table.match(g, found[g]) for g in _tests_cells(slug, answer.grade_id)}
+        assert any(h is not None for h in hints.values()), hints
+        assert {h.hint for h in hints.values() if h is not None} == {answer.hint[lang]}, hints
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("slug", CHAPTERS)
+def test_reference_and_blank_get_no_hint(results, slug, lang):
+    """Nothing failed, or everything raised NotImplementedError (the stub): no known mistake is named."""
+    table = misconceptions.Table.from_json(signatures.course_table(slug, lang))
+    for name in ("reference", "blank"):
+        got = {g: table.match(g, record) for g, record in results(slug, lang)[name]["tests"].items()}
+        assert not any(got.values()), (name, got)
 
 
 def _with_check_cell(nb, source: str | None):

@@ -61,7 +61,7 @@ def run(student):
 
     hidden = plan.TestsCell(**{**cell().__dict__, "hidden": "log = []\n" + cell().hidden})
     grader.run_hidden_tests(hidden, "en", ["double"], call, set(),
-                            lambda n, ok, safe, full: results.__setitem__(n, (ok, safe, full)))
+                            lambda n, ok, safe, full, kind: results.__setitem__(n, (ok, safe, full)))
     return results, log
 
 
@@ -111,7 +111,7 @@ def test_a_hidden_block_that_breaks_while_set_up_fails_its_tests_not_the_batch()
     broken = plan.TestsCell(**{**cell().__dict__, "hidden": "import no_such_module_here\n" + cell().hidden})
     results = {}
     grader.run_hidden_tests(broken, "en", ["double"], lambda *a: None, {"test_grid[zero-5]"},
-                            lambda n, ok, safe, full: results.__setitem__(n, (ok, safe, full)))
+                            lambda n, ok, safe, full, kind: results.__setitem__(n, (ok, safe, full)))
     assert set(results) == set(cell().test_names) - {"test_grid[zero-5]"}   # decided ones are not touched
     assert not any(ok for ok, _, _ in results.values())
     assert all("ModuleNotFoundError" in full for _, _, full in results.values())

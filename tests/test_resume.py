@@ -16,7 +16,7 @@ SLUG = "01_jax_numpy"
 
 
 def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):
-    course = new_course(tmp_path, "en")
+    course = new_course(tmp_path, "en", warm=SLUG)
     with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
         config.write("\nc.SandboxedExecute.workers = 1\n")  # slow enough to be killed in the middle
     env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}

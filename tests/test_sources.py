@@ -234,7 +234,7 @@ def test_wrong_answers_are_packed_one_per_task_per_round():
     from autograder.authoring.wrong import WrongAnswer, rounds
 
     def answer(task, name, alone=False):
-        return WrongAnswer("99_x", task, name, "why", "code", alone)
+        return WrongAnswer("99_x", task, name, "why", "code", {"en": "hint", "zh": "提示"}, alone)
 
     answers = [answer("a", "a1"), answer("a", "a2"), answer("b", "b1"), answer("a", "a3"),
                answer("b", "b2", alone=True), answer("c", "c1"), answer("c", "c2")]

@@ -1,12 +1,15 @@
 """`make course`: a ready nbgrader course directory for one language."""
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 from autograder import paths
 from autograder.authoring.generate import course_source
 from autograder.authoring.release import CODE_STUB
+from autograder.authoring.signatures import course_table
+from autograder.grading import misconceptions
 from autograder.authoring.source import read_source, to_text
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,11 @@ def make_course(target: Path, lang: str) -> Path:
         folder = target / "source" / slug
         folder.mkdir(parents=True)
         (folder / f"{slug}.ipynb").write_text(to_text(nb), encoding="utf-8")
+    # Hints for known mistakes, read by the grader; outside source/, so nbgrader never releases them.
+    (target / misconceptions.FOLDER).mkdir()
+    for slug in slugs:
+        misconceptions.path(target, slug).write_text(
+            json.dumps(course_table(slug, lang), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (target / "exchange").mkdir()
     (target / "nbgrader_config.py").write_text(
         CONFIG_TEMPLATE.format(

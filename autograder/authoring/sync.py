@@ -6,6 +6,7 @@ import re
 
 from autograder import paths
 from autograder.notebook_format import LANGS
+from autograder.authoring import signatures
 from autograder.authoring.generate import all_files, existing_generated
 from autograder.authoring.source import (
     HIDDEN_BEGIN,
@@ -137,6 +138,7 @@ def check() -> list[str]:
     for rel in sorted(existing_generated() - expected.keys() - broken):
         problems.append(f"{rel}: generated file with no source; run `make notebooks` to delete it")
     for slug in exercises:
+        problems.extend(signatures.problems(slug))
         secrets = secret_lines(slug)
         for lang in LANGS:
             target = paths.ROOT / paths.release_notebook(slug, lang)

@@ -10,7 +10,7 @@ import yaml
 
 from autograder import paths
 from autograder.authoring.source import SourceError, graded_cells, hidden_block, read_source
-from autograder.notebook_format import defined_names
+from autograder.notebook_format import LANGS, defined_names
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class WrongAnswer:
     name: str
     why: str
     code: str
+    hint: dict[str, str]  # language -> what the mistake is, shown to students whose failures match its signature
     # Graded in a submission of its own: for a mistake that changes state other tasks see (a JAX config flag left on).
     alone: bool = False
 
@@ -42,16 +43,21 @@ def load(slug: str, min_per_task: int = 2) -> list[WrongAnswer]:
         if len(entries) < min_per_task:
             raise SourceError(f"{shown}: {grade_id} needs at least {min_per_task} wrong answers, has {len(entries)}")
         for entry in entries:
-            if not isinstance(entry, dict) or not {"name", "why", "code"} <= entry.keys():
-                raise SourceError(f"{shown}: {grade_id}: each wrong answer needs name, why and code")
+            if not isinstance(entry, dict) or not {"name", "why", "hint", "code"} <= entry.keys():
+                raise SourceError(f"{shown}: {grade_id}: each wrong answer needs name, why, hint and code")
             name = str(entry["name"])
+            hint = entry["hint"]
+            if not (isinstance(hint, dict) and set(hint) == set(LANGS)
+                    and all(isinstance(v, str) and v.strip() for v in hint.values())):
+                raise SourceError(f"{shown}: {grade_id}/{name}: hint needs a non-empty text for each of {list(LANGS)}")
             if not re.fullmatch(r"[a-z0-9_]+", name) or name in seen:
                 raise SourceError(f"{shown}: {grade_id}: wrong-answer name {name!r} must be snake_case and unique")
             seen.add(name)
             alone = entry.get("alone", False)
             if not isinstance(alone, bool):
                 raise SourceError(f"{shown}: {grade_id}/{name}: alone must be true or false")
-            answers.append(WrongAnswer(slug, grade_id, name, str(entry["why"]), str(entry["code"]), alone))
+            answers.append(WrongAnswer(slug, grade_id, name, str(entry["why"]), str(entry["code"]),
+                                       {lang: hint[lang].strip() for lang in LANGS}, alone))
     unknown = set(data) - set(solutions)
     if unknown:
         raise SourceError(f"{shown}: no solution cell has grade_id {sorted(unknown)}")

@@ -21,17 +21,18 @@ from autograder.grading.engines import Engine, LocalEngine
 from autograder.grading.grader import Settings
 from autograder.grading.journal import Journal
 from autograder.grading.messages import say
+from autograder.grading.misconceptions import CRASHED
 from autograder.grading.plan import Instructor, Plan, instructor_from_notebook, make_plan
 from autograder.grading.questions import questions_only
 
-RESULT_FORMAT = 2  # results keep a safe and a full message per failed test
+RESULT_FORMAT = 3  # per failed test: a safe and a full message, and how it failed (misconceptions)
 log = logging.getLogger(__name__)
 
 
 def refused(instructor: Instructor, why: list[str]) -> dict:
     """The result of a submission that is not graded at all: every test fails with ``why`` [safe, full]."""
     return {"steps": {}, "scores": {t.grade_id: 0.0 for t in instructor.tests}, "crashes": [why], "notes": [],
-            "tests": {t.grade_id: {"results": {n: [False, *why] for n in t.test_names}, "visible": None}
+            "tests": {t.grade_id: {"results": {n: [False, *why, CRASHED] for n in t.test_names}, "visible": None}
                       for t in instructor.tests},
             "seconds": 0.0}
 

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading import feedback, sandbox, wire
+from autograder.grading import feedback, misconceptions, sandbox, wire
 from autograder.grading.messages import MESSAGES, say
 from autograder.grading.plan import PARSE_LOCK, Instructor, Plan, TestsCell
 from autograder.grading.testcell import TEST_FAILURES, OutcomeException, cases, partial_credit, rewrite_asserts
@@ -206,25 +206,28 @@ def _compile_hidden(source: str, filename: str):
         return compile(tree, filename, "exec")
 
 
-def failure_texts(exc: BaseException, cell: TestsCell, lang: str) -> tuple[str, str]:
-    """(safe, full) feedback for a hidden test that raised ``exc`` (see ``feedback``)."""
+def failure_texts(exc: BaseException, cell: TestsCell, lang: str) -> tuple[str, str, str]:
+    """(safe, full, kind) for a hidden test that raised ``exc`` (see ``feedback`` and ``misconceptions``)."""
+    line = feedback.failing_line(exc, _filename(cell))
     if isinstance(exc, StudentError):
         return (say("student_error:safe", lang, name=exc.name, type=feedback.exception_type(exc.etype, lang)),
-                say("student_error", lang, name=exc.name, type=exc.etype[:100], message=exc.message[:2000]))
+                say("student_error", lang, name=exc.name, type=exc.etype[:100], message=exc.message[:2000]),
+                misconceptions.student_raised(feedback.exception_type(exc.etype, "en"), line))
     verdict = isinstance(exc, (AssertionError, OutcomeException))  # an assert, pytest.raises, pytest.fail
     full = str(exc).strip() if verdict else f"{type(exc).__name__}: {exc}"
     full = full[:4000] or type(exc).__name__
-    line = feedback.failing_line(exc, _filename(cell))
     author = feedback.author_messages(cell.hidden).at(line, lang)
     if verdict:
         safe = author or say("assert_failed", lang)
     else:
         safe = say("test_error:safe", lang, type=feedback.exception_type(type(exc).__name__, lang))
-    return safe[:2000], full
+    kind = misconceptions.asserted(line) if verdict else misconceptions.test_raised(
+        feedback.exception_type(type(exc).__name__, "en"), line)
+    return safe[:2000], full, kind
 
 
 def run_hidden_tests(cell: TestsCell, lang: str, remote: list[str], call, skip, on_result) -> None:
-    """Run the cell's test_ functions here; ``on_result(name, passed, safe, full)`` after each.
+    """Run the cell's test_ functions here; ``on_result(name, passed, safe, full, kind)`` after each.
 
     ``remote`` names live in the sandbox (student functions); they and the cell's
     probe_ functions become proxies that ``call(name, args, kwargs)``.
@@ -248,7 +251,7 @@ def run_hidden_tests(cell: TestsCell, lang: str, remote: list[str], call, skip, 
         except TEST_FAILURES as exc:  # a test that fails, or crashes on the student's data, fails
             on_result(name, False, *failure_texts(exc, cell, lang))
         else:
-            on_result(name, True, "", "")
+            on_result(name, True, "", "", "")
 
 
 # ------------------------------------------------------------------ one submission
@@ -396,8 +399,8 @@ class Submission:
         self.box.request({"op": "define", "source": tests.probe_source}, deadline=self._deadline())
         raised: list[str] = []
 
-        def on_result(name, passed, safe, full):
-            record["results"][name] = [passed, safe, full]
+        def on_result(name, passed, safe, full, kind):
+            record["results"][name] = [passed, safe, full, kind]
 
         def call(name, args, kwargs):
             try:
@@ -426,7 +429,7 @@ class Submission:
         results = self._record(step.grade_id)["results"]
         pending = [n for n in self.instructor.tests_cell(step.grade_id).test_names if n not in results]
         if pending:
-            results[pending[0]] = [False, *why]
+            results[pending[0]] = [False, *why, misconceptions.CRASHED]
         else:
             self.skip.add(position)
 
@@ -435,7 +438,7 @@ class Submission:
         for t in self.instructor.tests:
             results = self._record(t.grade_id)["results"]
             for name in t.test_names:
-                results.setdefault(name, [False, why, why])
+                results.setdefault(name, [False, why, why, misconceptions.CRASHED])
 
     def result(self, seconds: float) -> dict:
         scores = {}

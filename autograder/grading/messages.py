@@ -6,6 +6,8 @@ MESSAGES = {
     "fail": {"en": "FAIL", "zh": "失败"},
     "score": {"en": "{passed} of {total} hidden tests passed: {earned:g} of {points:g} points",
               "zh": "隐藏测试通过 {passed}/{total} 个，得分 {earned:g}/{points:g}"},
+    "misconception": {"en": "Likely cause (these failures match a known mistake): {hint}",
+                      "zh": "可能的原因（这些失败与一个常见错误完全吻合）：{hint}"},
     "all_failed": {"en": "all {total} hidden tests failed", "zh": "{total} 个隐藏测试全部未通过"},
     "visible_failed": {"en": "(your visible self-check failed: {error}; it does not count, the hidden tests do)",
                        "zh": "（可见的自检没有通过：{error}；它不计分，计分的是隐藏测试）"},

@@ -57,7 +57,8 @@ class SandboxedExecute(NbGraderPreprocessor):
         result = batch.submit((assignment, student, notebook), plan, instructor,
                               files if os.path.isdir(files) else None).result()
         problem = (nb.metadata.get("autograder") or {}).get("problem")
-        apply_result(nb, plan, instructor, result, problem, run.not_isolated, self.feedback)
+        apply_result(nb, plan, instructor, result, problem, run.not_isolated, self.feedback,
+                     run.misconceptions(assignment))
         for _, line in result.get("crashes", []):
             self.log.warning("%s/%s: %s", student, notebook, line)
         if problem:

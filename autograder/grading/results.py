@@ -12,6 +12,7 @@ import hashlib
 import nbformat
 
 from autograder.grading.messages import say
+from autograder.grading.misconceptions import Table
 from autograder.grading.plan import Instructor, Plan, TestsCell
 from autograder.grading.testcell import partial_credit
 
@@ -62,8 +63,11 @@ def _tests_cell(t: TestsCell):
 
 
 def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, not_isolated,
-                 detail: str = "safe") -> None:
+                 detail: str = "safe", misconceptions: Table | None = None) -> None:
+    """Outputs and reports into ``nb``; each tests cell's metadata gets ``autograder: {tests, misconception}``
+    (each hidden test's outcome, and the known mistake its failures match), for reports and analytics."""
     lang = instructor.lang
+    misconceptions = misconceptions or Table()
     pick = 2 if detail == "full" else 1  # [ok, safe message, full message]
     steps = result.get("steps", {})
     for i, step in enumerate(plan.steps):
@@ -98,6 +102,12 @@ def apply_result(nb, plan: Plan, instructor: Instructor, result: dict, problem, 
         total = len(t.test_names)
         earned = partial_credit(points, passed, total)
         lines.append(say("score", lang, passed=passed, total=total, earned=earned, points=points))
+        marks = {"tests": {name: bool((results.get(name) or [False])[0]) for name in t.test_names}}
+        known = misconceptions.match(t.grade_id, record)
+        if known is not None:
+            lines.append(say("misconception", lang, hint=known.hint))
+            marks["misconception"] = {"name": known.name, "hint": known.hint}
+        cell.metadata["autograder"] = marks
         cell.outputs = [_stream("stdout", report + "\n".join(lines) + "\n")]
         if passed == 0:
             cell.outputs.append(_error("AssertionError", say("all_failed", lang, total=total), []))

@@ -16,7 +16,7 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
-from autograder.grading import sandbox
+from autograder.grading import misconceptions, sandbox
 from autograder.grading.batch import Batch
 from autograder.grading.engines import DaskEngine, LocalEngine
 from autograder.grading.exporter import read_submission
@@ -51,6 +51,7 @@ class AutogradeRun:
         self.journal = Journal(self.root)
         self.journal.remove_half_written(Path(self.root) / self.coursedir.autograded_directory)
         self.instructors: dict[tuple[str, str], tuple[dict, Instructor]] = {}
+        self.tables: dict[str, misconceptions.Table] = {}
         self.batch: Batch | None = None
         self.not_isolated: str | None = None  # why this run grades without a sandbox (shown in every notebook)
         self._zygote: Future = Future()
@@ -76,6 +77,12 @@ class AutogradeRun:
             source = json.loads((folder / f"{notebook}.ipynb").read_text(encoding="utf-8"))
             self.instructors[key] = (source, instructor_from_notebook(source))
         return self.instructors[key]
+
+    def misconceptions(self, assignment: str) -> misconceptions.Table:
+        """The assignment's known-mistake signatures from the course directory, read once per run."""
+        if assignment not in self.tables:
+            self.tables[assignment] = misconceptions.load(self.root, assignment)
+        return self.tables[assignment]
 
     def instructor(self, assignment: str, notebook: str) -> Instructor:
         """The instructor's copy, with the batch prepared for it (cache warmed, reference checked)."""
