@@ -58,7 +58,7 @@ LAB_ARGS ?=
 lab: $(COURSE_INSTALLED)  ## JupyterLab on the course home, in COURSE_LANG=en|zh (LAB_ARGS="--no-browser --port=8889")
 	$(PY) -m autograder.lab --lang $(COURSE_LANG) $(LAB_ARGS)
 
-demo: $(INSTALLED)  ## the instructor's job on a throw-away course (build/demo, wiped): 5 students, release to report (COURSE_LANG=en|zh)
+demo: $(INSTALLED)  ## the instructor's job on a throw-away course (build/demo, wiped): 6 students, due date to report (COURSE_LANG=en|zh)
 	@$(PY) -m autograder.demo --lang $(COURSE_LANG)
 
 notebooks: $(INSTALLED)  ## regenerate every notebook and release from its source

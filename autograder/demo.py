@@ -1,10 +1,11 @@
 """`make demo`: one whole class on a throw-away course, with the real nbgrader commands.
 
-Under ``build/demo/`` (wiped first): ``make course``, a roster of five students, the
+Under ``build/demo/`` (wiped first): ``make course``, a roster of six students, the
 assignment generated and released; each student fetches it through the exchange in a home
 of their own, answers and submits: one complete (the reference answers), one partial, two
 with a known mistake from ``NN_slug.wrong.yml`` (different tasks), one hostile (reads the
-gradebook, floods its output, loops forever). Then the instructor collects, autogrades,
+gradebook, floods its output, loops forever); a sixth on the roster never hands in. The
+assignment has a due date a week ahead. Then the instructor collects, autogrades,
 generates and releases feedback, exports grades and makes the class report.
 
 Every command runs in a subprocess, exactly as an instructor or a student would type it;
@@ -25,6 +26,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,22 +56,23 @@ class Student:
     id: str
     first_name: str
     last_name: str
-    role: str  # complete, partial, mistake, hostile
+    role: str  # complete, partial, mistake, hostile, absent
     mistake: wrong.WrongAnswer | None = None
 
     def name(self, lang: str) -> str:
         return f"{self.last_name}{self.first_name}" if lang == "zh" else f"{self.first_name} {self.last_name}"
 
 
-# (id, first name, last name) for the roles in order: complete, partial, mistake, mistake, hostile. nbgrader
-# grades students in the order of their ids, and the hostile one's id comes first: its endless loop then
-# runs beside the others instead of after them.
+ROLES = ("complete", "partial", "mistake", "mistake", "hostile", "absent")
+# (id, first name, last name) for ROLES in order. nbgrader grades students in the order of their ids, and the
+# hostile one's id comes first: its endless loop then runs beside the others instead of after them.
 NAMES = {
     "en": [("lovelace", "Ada", "Lovelace"), ("hopper", "Grace", "Hopper"), ("turing", "Alan", "Turing"),
-           ("noether", "Emmy", "Noether"), ("hacker", "Mallory", "Hacker")],
+           ("noether", "Emmy", "Noether"), ("hacker", "Mallory", "Hacker"), ("babbage", "Charles", "Babbage")],
     "zh": [("wangfang", "芳", "王"), ("lina", "娜", "李"), ("zhangwei", "伟", "张"),
-           ("liuyang", "洋", "刘"), ("anqiang", "强", "安")],
+           ("liuyang", "洋", "刘"), ("anqiang", "强", "安"), ("zhaolei", "磊", "赵")],
 }
+DUE_IN_DAYS = 7
 
 TEXT = {
     "wiped": {"en": "demo: {path} wiped (a throw-away course; nothing outside it is touched), course language: {language}",
@@ -77,7 +80,8 @@ TEXT = {
     "step": {"en": "[{i:2d}] {what}", "zh": "[{i:2d}] {what}"},
     "course": {"en": "make the course", "zh": "创建课程"},
     "limit": {"en": "nbgrader_config.py: step limit {s} s for the demo", "zh": "nbgrader_config.py：演示用的单步时限 {s} 秒"},
-    "roster": {"en": "import the roster (5 students)", "zh": "导入学生名单（5 名学生）"},
+    "roster": {"en": "import the roster ({n} students)", "zh": "导入学生名单（{n} 名学生）"},
+    "due": {"en": "due date {date}", "zh": "截止时间 {date}"},
     "generate": {"en": "generate the student version", "zh": "生成学生版"},
     "release": {"en": "release it to the exchange", "zh": "发布到交换目录"},
     "student": {"en": "{id} fetches, answers, submits ({role})", "zh": "{id} 获取作业、作答、提交（{role}）"},
@@ -97,6 +101,7 @@ TEXT = {
     "role:mistake": {"en": "known mistake {name} in {task}", "zh": "{task} 中的常见错误 {name}"},
     "role:hostile": {"en": "hostile: reads the gradebook and hidden tests, floods output, loops forever; answers {task} only",
                      "zh": "恶意：读取成绩册和隐藏测试、刷屏输出、死循环；只答了 {task}"},
+    "role:absent": {"en": "no submission", "zh": "未提交"},
     "grades": {"en": "Grades (nbgrader export, {path})", "zh": "成绩（nbgrader export，{path}）"},
     "h_student": {"en": "student", "zh": "学生"},
     "h_name": {"en": "name", "zh": "姓名"},
@@ -154,9 +159,8 @@ def two_mistakes() -> list[wrong.WrongAnswer]:
 
 def roster(lang: str) -> list[Student]:
     mistakes = two_mistakes()
-    roles = ["complete", "partial", "mistake", "mistake", "hostile"]
     out, m = [], iter(mistakes)
-    for (sid, first, last), role in zip(NAMES[lang], roles):
+    for (sid, first, last), role in zip(NAMES[lang], ROLES, strict=True):
         out.append(Student(sid, first, last, role, next(m) if role == "mistake" else None))
     return out
 
@@ -168,6 +172,8 @@ def role_text(student: Student, lang: str, tasks: list[str]) -> str:
         return say("role:mistake", lang, name=student.mistake.name, task=student.mistake.grade_id)
     if student.role == "hostile":
         return say("role:hostile", lang, task=tasks[0])
+    if student.role == "absent":
+        return say("role:absent", lang)
     return say("role:complete", lang)
 
 
@@ -329,11 +335,15 @@ def walk_through(lang: str, run: Runner, n, students: list[Student], reference: 
             writer.writerows([s.id, s.first_name, s.last_name, f"{s.id}@example.edu"] for s in students)
         run([nbgrader, "db", "student", "import", "roster.csv"], COURSE)
 
-    step(lang, next(n), say("roster", lang), import_roster)
+    step(lang, next(n), say("roster", lang, n=len(students)), import_roster)
+    # A week from now: every submission is on time (nbgrader counts any time after it as late; see the guide).
+    due = (datetime.now(timezone.utc) + timedelta(days=DUE_IN_DAYS)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    step(lang, next(n), say("due", lang, date=due),
+         lambda: run([nbgrader, "db", "assignment", "add", SLUG, f"--duedate={due}"], COURSE))
     step(lang, next(n), say("generate", lang), lambda: run([nbgrader, "generate_assignment", SLUG], COURSE))
     step(lang, next(n), say("release", lang), lambda: run([nbgrader, "release_assignment", SLUG], COURSE))
 
-    # The five hand in at the same time, as a class does (and nbgrader's start-up is most of each command's time).
+    # They hand in at the same time, as a class does (and nbgrader's start-up is most of each command's time).
     def hand_in(student: Student) -> float:
         begin = time.perf_counter()
         home = HOMES / student.id
@@ -342,13 +352,14 @@ def walk_through(lang: str, run: Runner, n, students: list[Student], reference: 
         run([nbgrader, "fetch_assignment", SLUG, *where], home, home, key=student.id)
         fetched = home / SLUG / f"{SLUG}.ipynb"
         nbformat.write(fill(nbformat.read(fetched, as_version=4), student, reference, COURSE), fetched)
-        # one login for five students, so each names itself (on a JupyterHub nbgrader takes the login)
+        # one login for the whole class, so each names itself (on a JupyterHub nbgrader takes the login)
         run([nbgrader, "submit", SLUG, *where, f"--student={student.id}"], home, home, key=student.id)
         return time.perf_counter() - begin
 
     try:
-        with ThreadPoolExecutor(len(students)) as pool:
-            futures = {pool.submit(hand_in, s): s for s in students}
+        handing_in = [s for s in students if s.role != "absent"]
+        with ThreadPoolExecutor(len(handing_in)) as pool:
+            futures = {pool.submit(hand_in, s): s for s in handing_in}
             for future in as_completed(futures):  # one line as each student is done
                 student = futures[future]
                 seconds = future.result()
@@ -370,7 +381,7 @@ def grade_table(lang: str, students: list[Student], tasks: list[str]) -> str:
     rows = {r["student_id"]: r for r in csv.DictReader(grades.open(encoding="utf-8")) if r["assignment"] == SLUG}
     t = lambda key: say(key, lang)  # noqa: E731
     body = [[s.id, s.name(lang), role_text(s, lang, tasks), f"{float(rows[s.id]['score']):g}",
-             f"{float(rows[s.id]['max_score']):g}"] for s in students if s.id in rows]
+             f"{float(rows[s.id]['max_score']):g}"] for s in students if s.id in rows]  # export lists absent ones at 0
     return (say("grades", lang, path=paths.shown(grades)) + "\n"
             + table([t("h_student"), t("h_name"), t("h_score"), t("h_max"), t("h_role")],
                     [[r[0], r[1], r[3], r[4], r[2]] for r in body], numeric={2, 3}))
@@ -378,7 +389,8 @@ def grade_table(lang: str, students: list[Student], tasks: list[str]) -> str:
 
 def outputs(lang: str, students: list[Student]) -> str:
     lines = [say("outputs", lang), "  " + say("out_feedback", lang)]
-    lines += [f"    {paths.shown(COURSE / 'feedback' / s.id / SLUG / f'{SLUG}.html')}" for s in students]
+    lines += [f"    {paths.shown(COURSE / 'feedback' / s.id / SLUG / f'{SLUG}.html')}" for s in students
+              if s.role != "absent"]
     lines.append("  " + say("out_released", lang, path=paths.shown(COURSE / "exchange" / f"learn-jax-{lang}" / "feedback")))
     lines.append("  " + say("out_grades", lang, path=paths.shown(COURSE / "grades.csv")))
     lines.append("  " + say("out_report", lang, path=paths.shown(COURSE / "reports" / SLUG)))

@@ -19,7 +19,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -31,11 +30,12 @@ from pathlib import Path, PurePosixPath
 import nbformat
 import pytest
 
-from autograder import browser as browser_setup
+import browserlib
 from autograder import lab, paths
 from autograder.authoring import wrong
 from autograder.authoring.source import CHECK_MY_WORK, read_source, self_checks
 from autograder.notebook_format import CHECK_MY_WORK_ID, LANGS
+from browserlib import SCREENSHOTS, WAIT_MS, free_port, screenshot
 from conftest import ROOT, tool_env
 from gradelib import reference_answers, submission, task_tests_cell
 
@@ -48,11 +48,9 @@ EXERCISE = "06_control_flow"
 WRONG = "index_off_by_one"
 TASKS = [task for task, _ in self_checks(read_source(paths.source_path(EXERCISE, "exercise")))]
 SCRATCH = ROOT / "build" / "browser"  # the notebooks the browser runs: inside the served root, ignored by git
-SCREENSHOTS = ROOT / "build" / "screenshots"
 MENUS = ("File", "Edit", "View", "Run", "Kernel", "Tabs", "Settings", "Help")  # JupyterLab's menu bar, in order
 SEEN_MENUS = {"en": {"File", "Edit", "Run"}, "zh": {"文件", "编辑", "运行"}}  # what a student reads there
 START_TIMEOUT = 120  # seconds for JupyterLab to answer; a busy 2-core machine needs far less
-WAIT_MS = 180_000  # for a page, a kernel or a notebook's run: generous, the other xdist worker grades meanwhile
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -92,20 +90,6 @@ class Lab:
         for session in self.api("/api/sessions"):
             if session.get("path") == notebook:
                 self.api(f"/api/sessions/{session['id']}", method="DELETE")
-
-
-def _require_browser() -> str:
-    """Chromium's path; without Chromium, a Chinese font or Playwright: a skip, or under CI a failure, saying why."""
-    reason = browser_setup.unavailable()
-    if reason is not None:
-        (pytest.fail if browser_setup.in_ci() else pytest.skip)(f"real-browser tests: {reason}")
-    return browser_setup.chromium()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _kill_kernels_of(runtime: Path) -> None:
@@ -158,21 +142,8 @@ def _kept_workspaces(lang: str, scratch: Path):
 
 @pytest.fixture(scope="module")
 def chromium():
-    """Playwright's Chromium, the system's browser, headless; closed at the end even after a failure."""
-    executable = _require_browser()
-    from playwright.sync_api import sync_playwright  # a dev tool: imported only once it is known to be there
-
-    driver = sync_playwright().start()
-    try:
-        # No network at run time: every host name fails to resolve; the server is addressed as 127.0.0.1.
-        args = [*browser_setup.launch_args(), "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-        browser = driver.chromium.launch(executable_path=executable, args=args, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        driver.stop()
+    with browserlib.chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module", params=LANGS)
@@ -182,27 +153,19 @@ def server(request, chromium, tmp_path_factory):
     scratch = tmp_path_factory.mktemp(f"lab-{lang}")
     lab.write_settings(lang)  # as `make lab` does before it starts JupyterLab
     with _kept_workspaces(lang, scratch):
-        port, token = _free_port(), secrets.token_hex(24)
+        port, token = free_port(), secrets.token_hex(24)
         env = tool_env()
         env["JUPYTER_RUNTIME_DIR"] = str(scratch / "runtime")  # connection files here, not in the user's home
         cmd = lab.command(lang, ["--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                                  f"--ServerApp.token={token}"])
         log = scratch / "jupyterlab.log"
-        with open(log, "w", encoding="utf-8") as out:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        lab_server = Lab(lang, f"http://127.0.0.1:{port}", token, proc, log, scratch / "runtime")
-        try:
-            _wait_until_serving(lab_server)
-            yield lab_server
-        finally:
-            proc.terminate()  # JupyterLab shuts its kernels down on SIGTERM
+        with browserlib.running(cmd, ROOT, env, log) as proc:
+            lab_server = Lab(lang, f"http://127.0.0.1:{port}", token, proc, log, scratch / "runtime")
             try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            _kill_kernels_of(lab_server.runtime)
+                _wait_until_serving(lab_server)
+                yield lab_server
+            finally:
+                _kill_kernels_of(lab_server.runtime)
 
 
 def _answer_writes(route):
@@ -264,15 +227,6 @@ def home(server, chromium):
         context.close()
 
 
-def _screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    # JupyterLab's first-start question about news slides over the corner; hidden in the picture only (answering
-    # it would write a setting into `make lab`'s settings folder).
-    page.screenshot(path=path, style=".Toastify { visibility: hidden; }")
-    return path
-
-
 @contextlib.contextmanager
 def _diagnosed(server: Lab, page, name: str):
     """On a failure: a screenshot of what the browser showed and JupyterLab's log, in the message."""
@@ -283,7 +237,7 @@ def _diagnosed(server: Lab, page, name: str):
         yield
     except (AssertionError, PlaywrightError) as exc:
         try:
-            view = f"the browser's view: {paths.shown(_screenshot(page, f'failed-{name}.png'))}"
+            view = f"the browser's view: {paths.shown(screenshot(page, f'failed-{name}.png'))}"
         except PlaywrightError as shot_error:  # a crashed page: the log still says what happened
             view = f"no screenshot: {shot_error}"
         raise AssertionError(f"{exc}\n({view})\n{server.log_tail()}") from exc
@@ -321,7 +275,7 @@ def test_the_printed_link_opens_the_course_home(server, home):
         heading.wait_for(state="visible")
         tab = home_page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
         assert tab.text_content() == Path(notebook).name
-    _screenshot(home_page, f"lab-home-{server.lang}.png")
+    screenshot(home_page, f"lab-home-{server.lang}.png")
 
 
 def test_the_menus_speak_the_course_language(server, home):
@@ -414,7 +368,7 @@ def test_check_my_work_passes_every_task_of_the_reference(server, page):
             summary = _summary(server, last, passed=len(TASKS))
             assert _task_lines(summary) == {task: f"✓ {task}: {words['passes']}" for task in TASKS}, summary
             assert words["reminder"] in summary
-        _screenshot(page, f"exercise-{lang}-reference-summary.png")
+        screenshot(page, f"exercise-{lang}-reference-summary.png")
     finally:
         server.shut_down_kernels(notebook)
 
@@ -433,7 +387,7 @@ def test_check_my_work_names_the_task_a_wrong_answer_fails(server, page):
             check = _cell(panel, notebook, task_tests_cell(submission(EXERCISE, lang, {}), mistake.grade_id))
             check.locator(".jp-OutputArea").scroll_into_view_if_needed()
             assert "AssertionError" in (check.locator(".jp-OutputArea").text_content() or "")
-            _screenshot(page, f"exercise-{lang}-wrong-selfcheck.png")
+            screenshot(page, f"exercise-{lang}-wrong-selfcheck.png")
             last = _cell(panel, notebook, CHECK_MY_WORK_ID)
             last.locator(".jp-OutputArea").scroll_into_view_if_needed()
             summary = _summary(server, last, passed=len(TASKS) - 1)
@@ -444,6 +398,6 @@ def test_check_my_work_names_the_task_a_wrong_answer_fails(server, page):
             # the reason is the self-check's own message, in the notebook's language
             assert bool(CJK.search(failing)) == (lang == "zh"), failing
             assert lines == {task: f"✓ {task}: {words['passes']}" for task in lines}, summary
-        _screenshot(page, f"exercise-{lang}-wrong-summary.png")
+        screenshot(page, f"exercise-{lang}-wrong-summary.png")
     finally:
         server.shut_down_kernels(notebook)

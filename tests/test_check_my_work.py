@@ -34,7 +34,7 @@ def run_cells(nb) -> str:
         with contextlib.redirect_stdout(buffer):
             try:
                 exec(compile(cell.source, "<cell>", "exec"), namespace)
-            except Exception:  # a failing self-check cell is what a student sees; go on, like Run All
+            except Exception:  # a failing self-check cell is what a student sees; go on, like Run All (raises-exception)
                 if cell.metadata["nbgrader"].get("grade_id") == CHECK_MY_WORK_ID:
                     raise
         if cell.metadata["nbgrader"].get("grade_id") == CHECK_MY_WORK_ID:
@@ -82,6 +82,20 @@ def test_the_release_needs_nothing_but_what_colab_has(lang, monkeypatch):
     monkeypatch.setitem(sys.modules, "autograder", None)  # `import autograder...` now fails, as in Colab
     summary = run_cells(nb)
     assert summary.splitlines()[0] == summary_line(lang, len(TASKS), len(TASKS)), summary
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_run_all_goes_on_past_answers_and_self_checks_that_raise(lang):
+    """Their cells carry raises-exception (JupyterLab's Run All then reaches check my work); no other cell does."""
+    for slug in paths.chapters("exercise"):
+        for path in (paths.release_notebook(slug, lang), paths.instructor_notebook(slug, lang)):
+            for cell in nbformat.read(paths.ROOT / path, as_version=4).cells:
+                meta = cell.metadata.get("nbgrader", {})
+                tagged = "raises-exception" in cell.metadata.get("tags", [])
+                assert tagged == bool(meta.get("solution") or meta.get("grade")), (path, meta.get("grade_id"))
+    for slug in paths.chapters("lesson"):
+        lesson = nbformat.read(paths.ROOT / paths.lesson_notebook(slug, lang), as_version=4)
+        assert not any("raises-exception" in c.metadata.get("tags", []) for c in lesson.cells), slug
 
 
 @pytest.mark.parametrize("lang", LANGS)

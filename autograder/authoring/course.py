@@ -26,11 +26,11 @@ c.CourseDirectory.course_id = {course_id!r}
 # student functions only with data. Remove this block to get stock nbgrader back.
 from autograder.grading.exporter import RobustExporter  # noqa: E402
 from autograder.grading.hooks import mark_done, mark_started  # noqa: E402
-from autograder.grading.preprocessor import SandboxedExecute  # noqa: E402
+from autograder.grading.preprocessor import SandboxedExecute, WrappedOutputCSS  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, ClearHiddenTests, GetGrades, IgnorePattern, LimitOutput,
     SaveAutoGrades)
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 
 c.Autograde.exporter_class = RobustExporter
 # (no second CheckCellMetadata: the sanitizing pass checked the metadata and only we have touched it since)
@@ -39,7 +39,7 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties]
 c.Autograde.pre_convert_hook = mark_started
 c.Autograde.post_convert_hook = mark_done
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, WrappedOutputCSS]
 # Limits per submission (defaults shown); isolation = "required" refuses to grade unsandboxed.
 c.SandboxedExecute.workers = 0          # 0: one sandbox per CPU core
 c.SandboxedExecute.isolation = "auto"

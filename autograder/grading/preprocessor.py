@@ -1,4 +1,5 @@
-"""``SandboxedExecute``: the step that replaces nbgrader's ``Execute`` in ``c.Autograde.autograde_preprocessors``.
+"""``SandboxedExecute``: the step that replaces nbgrader's ``Execute`` in ``c.Autograde.autograde_preprocessors``;
+``WrappedOutputCSS``: the feedback page's style step (``c.GenerateFeedback.preprocessors``).
 
 It grades the notebook through the run's batch (student code in a sandbox, hidden
 tests in this trusted process) and writes the outputs and partial-credit results into
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Enum, Float, Int, Unicode
 
@@ -63,4 +65,20 @@ class SandboxedExecute(NbGraderPreprocessor):
             self.log.warning("%s/%s: %s", student, notebook, line)
         if problem:
             self.log.warning("%s/%s: %s", student, notebook, problem)
+        return nb, resources
+
+
+# nbconvert's feedback page keeps output lines as they are, so a long line (the likely cause of a failure, a
+# test's message) ends behind a horizontal scroll bar: a student reads half a sentence.
+WRAP_OUTPUT_CSS = "div.output_area pre { white-space: pre-wrap !important; word-break: normal; overflow-wrap: anywhere; }"
+
+
+class WrappedOutputCSS(CSSHTMLHeaderPreprocessor):
+    """nbconvert's page style for the feedback HTML, with long output lines wrapped."""
+
+    enabled = Bool(True, help="nbconvert runs a preprocessor only when enabled; this one always").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        nb, resources = super().preprocess(nb, resources)
+        resources["inlining"]["css"].append(WRAP_OUTPUT_CSS)
         return nb, resources
