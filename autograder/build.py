@@ -156,7 +156,7 @@ def cmd_course(args) -> int:
     from autograder.authoring.course import make_course
 
     try:
-        make_course(Path(args.dir), args.lang)
+        make_course(Path(args.dir).expanduser(), args.lang)  # zsh leaves the ~ of `make course DIR=~/x` to us
     except (SourceError, ValueError, FileExistsError) as exc:
         print(f"course: {exc}", file=sys.stderr)
         return 1

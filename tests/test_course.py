@@ -47,3 +47,13 @@ def test_stock_nbgrader_gives_check_my_work_nothing_and_restores_an_edited_one(t
     scores = grade(course, slug, students)
     assert scores == {name: max_points(slug, lang) for name in students}, scores
     assert CHECK_MY_WORK_ID not in max_points(slug, lang)
+
+
+def test_a_tilde_in_dir_means_home_as_in_any_shell(tmp_path):
+    """zsh passes `DIR=~/jax-course` on unexpanded: the course goes to the home folder, not to a folder named ~."""
+    from conftest import tool_env
+
+    env = {**tool_env(), "HOME": str(tmp_path)}
+    run(["make", "-s", "course", "DIR=~/jax-course", "COURSE_LANG=en"], cwd=ROOT, env=env)
+    assert (tmp_path / "jax-course" / "nbgrader_config.py").exists()
+    assert not (ROOT / "~").exists()

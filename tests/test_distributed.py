@@ -6,11 +6,31 @@ import pytest
 from autograder.authoring import wrong
 from gradelib import grade, max_points, new_course, reference_answers, submission
 
-pytestmark = pytest.mark.grading
-
 SLUG = "01_jax_numpy"
 
 
+def test_a_worker_without_namespaces_refuses_to_grade_when_isolation_is_required(monkeypatch):
+    """The coordinator checks its own machine; each Dask worker checks its own before it runs student code."""
+    from autograder.grading import distributed, sandbox
+    from autograder.grading.grader import Settings
+
+    monkeypatch.setitem(distributed._local, "isolated", (False, "user namespaces are switched off here"))
+    settings = Settings(sandbox.Limits(), isolate=True, required=True)
+    with pytest.raises(RuntimeError, match=r"'required'.*Dask worker.*user namespaces are switched off here"):
+        distributed.grade_remote(None, None, settings, {})
+
+
+def test_a_misspelt_isolation_setting_is_refused_not_read_as_auto():
+    from traitlets import TraitError
+
+    from autograder.grading.preprocessor import SandboxedExecute
+
+    with pytest.raises(TraitError):
+        SandboxedExecute(isolation="requried")
+    assert SandboxedExecute(isolation="required").isolation == "required"
+
+
+@pytest.mark.grading
 def test_dask_cluster_grades_like_the_local_pool(tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,

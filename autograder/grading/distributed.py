@@ -52,13 +52,18 @@ def grade_remote(plan, instructor, settings, files: dict[str, str]) -> dict:
 
     with _local["lock"]:
         if _local["isolated"] is None:
-            _local["isolated"] = sandbox.namespaces_work()[0]
+            _local["isolated"] = sandbox.namespaces_work()
+        works, why = _local["isolated"]
+        if settings.isolate and not works and settings.required:
+            # the coordinator checked its own machine; this worker is another one
+            raise RuntimeError(f"SandboxedExecute.isolation = 'required' but namespaces do not work on the Dask "
+                               f"worker {os.uname().nodename}: {why}")
         zygote = _local["zygote"]
         if zygote is None or zygote.proc.poll() is not None:
             zygote = _local["zygote"] = Zygote()
     folder = _unpack(files)
     try:
-        local = replace(settings, isolate=settings.isolate and _local["isolated"])
+        local = replace(settings, isolate=settings.isolate and works)
         result = Submission(plan, instructor, local, zygote, folder).run()
     finally:
         if folder:

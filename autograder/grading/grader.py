@@ -267,6 +267,7 @@ class Settings:
     cache_dir: str | None = None
     cache_writable: bool = False     # only for the warm-up run that fills it
     hide: tuple[str, ...] = ()       # course and repository: covered even inside a visible directory
+    required: bool = False           # isolation = "required": a machine without namespaces refuses to grade
 
 
 class Submission:

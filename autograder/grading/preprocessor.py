@@ -26,8 +26,9 @@ class SandboxedExecute(NbGraderPreprocessor):
     """Runs the student's code in a sandbox and the hidden tests in this (trusted) process."""
 
     workers = Int(0, help="sandboxes grading at once (0: one per CPU core)").tag(config=True)
-    isolation = Unicode("auto", help="'auto' (namespaces where they work, else a loud warning), "
-                        "'required' (refuse to grade without them) or 'off'").tag(config=True)
+    isolation = Enum(("auto", "required", "off"), default_value="auto", help=(
+        "'auto' (namespaces where they work, else a loud warning), 'required' (refuse to grade without them, "
+        "on the Dask workers too) or 'off'")).tag(config=True)
     memory_mb = Int(LIMITS.memory_mb, help=sandbox.Limits.HELP["memory_mb"]).tag(config=True)
     cpu_seconds = Int(LIMITS.cpu_seconds, help=sandbox.Limits.HELP["cpu_seconds"]).tag(config=True)
     wall_seconds = Float(LIMITS.wall_seconds, help=sandbox.Limits.HELP["wall_seconds"]).tag(config=True)
@@ -59,7 +60,10 @@ class SandboxedExecute(NbGraderPreprocessor):
         result = batch.submit((assignment, student, notebook), plan, instructor,
                               files if os.path.isdir(files) else None).result()
         problem = (nb.metadata.get("autograder") or {}).get("problem")
-        apply_result(nb, plan, instructor, result, problem, run.not_isolated, self.feedback,
+        not_isolated = run.not_isolated
+        if not_isolated is None and result.get("isolated") is False:  # a Dask worker without namespaces
+            not_isolated = f"namespaces do not work on the Dask worker {result.get('worker', '?')}"
+        apply_result(nb, plan, instructor, result, problem, not_isolated, self.feedback,
                      run.misconceptions(assignment))
         for _, line in result.get("crashes", []):
             self.log.warning("%s/%s: %s", student, notebook, line)

@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
     try:
-        _, text, problems = make_report(args.course, args.assignment, args.lang, warn)
+        _, text, problems = make_report(args.course.expanduser(), args.assignment, args.lang, warn)  # zsh: DIR=~/x
     except ReportError as exc:
         print(exc, file=sys.stderr)
         return 1

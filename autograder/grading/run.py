@@ -126,7 +126,7 @@ class AutogradeRun:
         if not isolate:
             banner = "!" * 78
             self.log.warning("\n%s\n%s\n%s", banner, say("not_isolated", "en", detail=self.not_isolated), banner)
-        return Settings(limits, isolate, hide=sandbox.hidden_paths(self.root))
+        return Settings(limits, isolate, hide=sandbox.hidden_paths(self.root), required=options.isolation == "required")
 
     def _prefetch_all(self) -> None:
         """Submit every pending submission now, so that later notebooks find their result ready."""
