@@ -21,8 +21,8 @@ from autograder.notebook_format import (
     CHECK_MY_WORK_ID, HIDDEN_BEGIN, HIDDEN_END, LANGS, SOLUTION_BEGIN, SOLUTION_END, defined_names, runner_lines)
 
 KINDS = ("lesson", "exercise")
-# The tag on an exercise's answer and self-check cells (the generated ones): Run All Cells (JupyterLab, nbclient, papermill) goes on
-# past such a cell when it raises, so a student's Run All always reaches the check-my-work summary.
+# The tag on an exercise's answer and self-check cells (the generated ones): Run All Cells (JupyterLab, nbclient,
+# papermill) goes on past such a cell when it raises, so a student's Run All always reaches the check-my-work summary.
 KEEP_RUNNING_TAG = "raises-exception"
 # The oldest JAX the notebooks are run against (pyproject.toml); Colab upgrades only when older.
 MIN_JAX = paths.min_version("jax")[:2]
