@@ -57,11 +57,9 @@ LABELS = {
                     "notebook；页面顶部的切换按钮可转到对应的英文页面。",
            "col_lesson": "课程", "col_exercise": "练习"},
 }
-# Furo's templates with the bar above each page's content; search.html fills its content block itself.
-TEMPLATES = {
-    "page.html": '{% extends "!page.html" %}\n{% block content %}{{ course_bar }}{{ super() }}{% endblock %}\n',
-    "search.html": '{% extends "!search.html" %}\n{% block content %}{{ course_bar }}{{ super() }}{% endblock %}\n',
-}
+# Furo draws its "edit this page" button beside the theme toggle, above the article on every page (search included):
+# the bar takes its place there, outside the text that search indexes and quotes.
+TEMPLATES = {"components/edit-this-page.html": "{{ course_bar }}\n"}
 # What a page's <html lang> and the switch's hreflang say.
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 # MathJax's parts that a page with TeX loads (tex-chtml.js, then fonts and extensions on demand); 6 MB, not 24.
@@ -153,6 +151,25 @@ def glossary_terms() -> list[str]:
     return sorted(set(terms))
 
 
+# Messages of Sphinx's search page that its Chinese catalog lacks (it has the older "page(s)" wording): without them
+# a Chinese reader's search ends in an English sentence. Sphinx's plural forms are a list, one form for Chinese.
+SEARCH_MESSAGES = {"zh": {
+    "Search finished, found one page matching the search query.": ["搜索完成，找到 ${resultCount} 个匹配的页面。"],
+}}
+
+
+def _search_translations(lang: str) -> str | None:
+    """Sphinx's own translations.js for the language with SEARCH_MESSAGES added (read from locale_dirs)."""
+    if lang not in SEARCH_MESSAGES:
+        return None
+    spec = find_spec("sphinx")
+    catalog = Path(spec.origin).parent / "locale" / SPHINX_LANGUAGE[lang] / "LC_MESSAGES" / "sphinx.js"
+    text = catalog.read_text(encoding="utf-8")
+    data = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    data["messages"] = {**data["messages"], **SEARCH_MESSAGES[lang]}
+    return f"Documentation.addTranslations({json.dumps(data, ensure_ascii=False, indent=1)});\n"
+
+
 def _mathjax_dir() -> Path:
     spec = find_spec("sphinx-mathjax-offline")  # the wheel's folder has a dash in its name
     if spec is None or not spec.submodule_search_locations:
@@ -186,13 +203,18 @@ def stage(lang: str, lessons: list[str], exercises: list[str], stage_root: Path 
         nb = page_notebook(json.loads(release.read_text(encoding="utf-8")), heading)
         (src / EXERCISES / f"{slug}.ipynb").write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
         shutil.copyfile(release, src / f"_extra/{FILES}/{EXERCISES}/{slug}.ipynb")
-    (src / "_templates").mkdir()
     for name, text in TEMPLATES.items():
+        (src / "_templates" / name).parent.mkdir(parents=True, exist_ok=True)
         (src / "_templates" / name).write_text(text, encoding="utf-8")
     shutil.copyfile(Path(__file__).with_name("site.css"), src / "_static" / "course.css")
     mathjax = _mathjax_dir()
     for part in MATHJAX_PARTS:
         (shutil.copytree if (mathjax / part).is_dir() else shutil.copyfile)(mathjax / part, src / "_static/mathjax" / part)
+    translations = _search_translations(lang)
+    if translations:
+        catalog = src / "locale" / SPHINX_LANGUAGE[lang] / "LC_MESSAGES" / "sphinx.js"
+        catalog.parent.mkdir(parents=True)
+        catalog.write_text(translations, encoding="utf-8")
     (src / "jieba_dict.txt").write_text("".join(f"{term} 10000 n\n" for term in glossary_terms()), encoding="utf-8")
     return src
 
@@ -206,8 +228,9 @@ def sphinx_config(lang: str) -> dict:
         "html_title": LABELS[lang]["title"],
         "language": SPHINX_LANGUAGE[lang],
         "extensions": ["myst_nb", "autograder.authoring.site"],
-        "exclude_patterns": ["_build", "_extra", "_templates", "jieba_dict.txt"],
+        "exclude_patterns": ["_build", "_extra", "_templates", "locale", "jieba_dict.txt"],
         "html_theme": "furo",
+        "html_theme_options": {"top_of_page_buttons": ["edit"]},  # where TEMPLATES puts the bar
         "templates_path": ["_templates"],
         "html_static_path": ["_static"],
         "html_use_index": False,
@@ -223,6 +246,7 @@ def sphinx_config(lang: str) -> dict:
         "nb_merge_streams": True,
         "nb_ipywidgets_js": {},  # widget scripts come from a CDN; the course has no widgets
         # Chinese words for search: jieba, taught the glossary's terms
+        "locale_dirs": ["locale"],  # SEARCH_MESSAGES
         "html_search_options": {"dict": "jieba_dict.txt"} if lang == "zh" else {},
         "suppress_warnings": ["mystnb.unknown_mime_type"],
     }
@@ -271,7 +295,7 @@ def _add_bar(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app):
-    """The Sphinx extension: the bar of buttons on every page (TEMPLATES put it above the content)."""
+    """The Sphinx extension: the bar of buttons on every page (TEMPLATES puts it at the top)."""
     app.connect("html-page-context", _add_bar)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
