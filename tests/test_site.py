@@ -163,6 +163,15 @@ def test_lesson_pages_show_outputs_and_figures(built, lang):
 
 
 @pytest.mark.site
+def test_chinese_pages_have_chinese_navigation(built):
+    english = re.compile(r">\s*(Next|Previous|On this page|Back to top|Skip to content|Made with)\s*<")
+    pages = [built / "zh" / "index.html", built / "zh" / "search.html", built / "zh" / "lessons" / f"{CHAPTER}.html"]
+    left = {p.relative_to(built).as_posix(): english.findall(p.read_text(encoding="utf-8")) for p in pages}
+    assert not any(left.values()), f"English theme words on Chinese pages: {left}"
+    assert 'lang="zh-CN"' in pages[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.site
 @pytest.mark.parametrize("lang", LANGS)
 def test_exercise_pages_hold_no_solutions_or_hidden_tests(built, lang):
     for slug in EXERCISES:

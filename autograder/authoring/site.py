@@ -158,6 +158,23 @@ SEARCH_MESSAGES = {"zh": {
 }}
 
 
+# The Furo theme's words that Sphinx's Chinese catalog lacks (Furo has none of its own): a Chinese page would say
+# "Next", "On this page". Staged as locale/zh_CN/LC_MESSAGES/sphinx.po, which Sphinx compiles and reads first.
+THEME_MESSAGES = {"zh": {
+    "Next": "下一页", "Previous": "上一页", "On this page": "本页目录", "Back to top": "回到顶部",
+    "Skip to content": "跳到正文", "Home": "首页", "Made with ": "网站主题：",
+    "Please activate JavaScript to enable the search functionality.": "请启用 JavaScript 以使用搜索功能。",
+}}
+
+
+def _theme_po(lang: str) -> str | None:
+    if lang not in THEME_MESSAGES:
+        return None
+    entries = "".join(f"\nmsgid {json.dumps(en)}\nmsgstr {json.dumps(zh, ensure_ascii=False)}\n"
+                      for en, zh in THEME_MESSAGES[lang].items())
+    return 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n' + entries
+
+
 def _search_translations(lang: str) -> str | None:
     """Sphinx's own translations.js for the language with SEARCH_MESSAGES added (read from locale_dirs)."""
     if lang not in SEARCH_MESSAGES:
@@ -210,11 +227,11 @@ def stage(lang: str, lessons: list[str], exercises: list[str], stage_root: Path 
     mathjax = _mathjax_dir()
     for part in MATHJAX_PARTS:
         (shutil.copytree if (mathjax / part).is_dir() else shutil.copyfile)(mathjax / part, src / "_static/mathjax" / part)
-    translations = _search_translations(lang)
-    if translations:
-        catalog = src / "locale" / SPHINX_LANGUAGE[lang] / "LC_MESSAGES" / "sphinx.js"
-        catalog.parent.mkdir(parents=True)
-        catalog.write_text(translations, encoding="utf-8")
+    catalogs = src / "locale" / SPHINX_LANGUAGE[lang] / "LC_MESSAGES"
+    for name, text in (("sphinx.js", _search_translations(lang)), ("sphinx.po", _theme_po(lang))):
+        if text:
+            catalogs.mkdir(parents=True, exist_ok=True)
+            (catalogs / name).write_text(text, encoding="utf-8")
     (src / "jieba_dict.txt").write_text("".join(f"{term} 10000 n\n" for term in glossary_terms()), encoding="utf-8")
     return src
 
@@ -237,6 +254,8 @@ def sphinx_config(lang: str) -> dict:
         "html_extra_path": ["_extra"],
         "html_css_files": ["course.css"],
         "html_show_sourcelink": False,
+        "html_show_copyright": False,
+        "html_show_sphinx": False,
         "html_copy_source": False,
         "html_last_updated_fmt": None,
         # MathJax from this site, not from a CDN
@@ -246,7 +265,7 @@ def sphinx_config(lang: str) -> dict:
         "nb_merge_streams": True,
         "nb_ipywidgets_js": {},  # widget scripts come from a CDN; the course has no widgets
         # Chinese words for search: jieba, taught the glossary's terms
-        "locale_dirs": ["locale"],  # SEARCH_MESSAGES
+        "locale_dirs": ["locale"],  # SEARCH_MESSAGES and THEME_MESSAGES
         "html_search_options": {"dict": "jieba_dict.txt"} if lang == "zh" else {},
         "suppress_warnings": ["mystnb.unknown_mime_type"],
     }
@@ -330,7 +349,8 @@ def build(out: Path = SITE, stage_root: Path = STAGE, executed: Path = EXECUTED)
     lessons, exercises = paths.chapters("lesson"), paths.chapters("exercise")
     problems = stale_or_missing(lessons, executed)
     if problems:
-        raise SiteError("the site shows the executed lessons, and these are not ready:\n  " + "\n  ".join(problems)
+        shown = problems[:4] + ([f"... and {len(problems) - 4} more"] if len(problems) > 4 else [])
+        raise SiteError("the site shows the executed lessons, and these are not ready:\n  " + "\n  ".join(shown)
                         + f"\nRun `{RUN_LESSONS}` first (about 3 minutes on 2 cores), then `make site`.")
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
