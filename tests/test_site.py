@@ -117,6 +117,12 @@ def test_chinese_search_knows_the_glossary_terms():
     assert not [t for t in terms if "（" in t or "buffer" in t]
 
 
+def test_line_breaks_inside_chinese_sentences_are_removed():
+    text = "把数组放到不同的设备上，\n再让同一个程序运行：\nJAX 会编译。\n\n新段落\n\n```python\n# 中文\n# 注释\n```\n"
+    assert site.join_chinese_lines(text) == ("把数组放到不同的设备上，再让同一个程序运行：\nJAX 会编译。\n\n新段落\n\n"
+                                             "```python\n# 中文\n# 注释\n```\n")
+
+
 def test_the_site_asks_for_the_executed_lessons(tmp_path):
     with pytest.raises(site.SiteError, match="make run-notebooks NOTEBOOK_KIND=lesson") as failed:
         site.build(out=tmp_path / "site", stage_root=tmp_path / "src", executed=tmp_path / "executed")

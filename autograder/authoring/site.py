@@ -103,7 +103,19 @@ def stale_or_missing(lessons: list[str], executed: Path = EXECUTED) -> list[str]
     return problems
 
 
-def page_notebook(nb: dict, heading: str) -> dict:
+# A line break inside a paragraph becomes a space in HTML: right between two Chinese characters (or a Chinese
+# punctuation mark) it shows as a gap in the sentence. Browsers do not drop it (CSS allows them to; Chromium does not).
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_CJK_BREAK = re.compile(f"(?<=[{_CJK}])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
+
+
+def join_chinese_lines(markdown: str) -> str:
+    """Markdown with the line breaks between two Chinese characters removed, code blocks left alone."""
+    parts = re.split(r"(^```.*?^```)", markdown, flags=re.M | re.S)
+    return "".join(part if part.startswith("```") else _CJK_BREAK.sub("", part) for part in parts)
+
+
+def page_notebook(nb: dict, heading: str, lang: str) -> dict:
     """A generated notebook as a web page: its title alone (the bar replaces the badge and the language link), and
     the Colab set-up cell removed (it does nothing outside Colab)."""
     nb = json.loads(json.dumps(nb))
@@ -113,6 +125,10 @@ def page_notebook(nb: dict, heading: str) -> dict:
                         "update autograder/authoring/site.py's page_notebook to match source.render")
     first["source"] = f"# {heading}"
     setup.setdefault("metadata", {}).setdefault("tags", []).append("remove-cell")
+    if lang == "zh":
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "markdown":
+                cell["source"] = join_chinese_lines("".join(cell["source"]))
     return nb
 
 
@@ -138,7 +154,8 @@ def _index_page(lang: str, lessons: list[str], exercises: list[str]) -> str:
 def _glossary_page(lang: str) -> str:
     """docs/glossary(.zh).md without its link to the other language's file (the bar's switch replaces it)."""
     text = (paths.ROOT / GLOSSARY[lang]).read_text(encoding="utf-8")
-    return re.sub(r"^\*\[[^\]]+\]\(glossary(\.zh)?\.md\)\*\n\n", "", text, count=1, flags=re.M)
+    text = re.sub(r"^\*\[[^\]]+\]\(glossary(\.zh)?\.md\)\*\n\n", "", text, count=1, flags=re.M)
+    return join_chinese_lines(text) if lang == "zh" else text
 
 
 def glossary_terms() -> list[str]:
@@ -209,7 +226,7 @@ def stage(lang: str, lessons: list[str], exercises: list[str], stage_root: Path 
     (src / "glossary.md").write_text(_glossary_page(lang), encoding="utf-8")
     for slug in lessons:
         nb = page_notebook(json.loads(executed_lesson(slug, lang, executed).read_text(encoding="utf-8")),
-                           title(slug, lang))
+                           title(slug, lang), lang)
         if slug in exercises:
             nb = _with_toctree(nb, [f"/{EXERCISES}/{slug}"])
         (src / LESSONS / f"{slug}.ipynb").write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
@@ -217,7 +234,7 @@ def stage(lang: str, lessons: list[str], exercises: list[str], stage_root: Path 
     for slug in exercises:
         release = paths.ROOT / paths.release_notebook(slug, lang)
         heading = f"{LABELS[lang]['exercise']}{'：' if lang == 'zh' else ': '}{title(slug, lang)}"
-        nb = page_notebook(json.loads(release.read_text(encoding="utf-8")), heading)
+        nb = page_notebook(json.loads(release.read_text(encoding="utf-8")), heading, lang)
         (src / EXERCISES / f"{slug}.ipynb").write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
         shutil.copyfile(release, src / f"_extra/{FILES}/{EXERCISES}/{slug}.ipynb")
     for name, text in TEMPLATES.items():
