@@ -7,8 +7,8 @@ a twin at the same path in the other: the language switch is that path. Lessons 
 
 Nothing is fetched and nothing is loaded from the network: MathJax is served from the site (the
 `sphinx-mathjax-offline` wheel carries it), widget scripts are off, and `check_site` fails on any page that loads
-a script, stylesheet or image from another host. Chinese search splits words with jieba (its dictionary is in the
-wheel), taught the glossary's terms.
+a script, stylesheet or image from another host. Chinese search splits words with jieba (its dictionary ships in the
+package), taught the glossary's terms.
 
 This module never imports Sphinx (the course's own install has no Sphinx): Sphinx runs in a subprocess with a
 two-line conf.py that reads `sphinx_config`, and loads this module as the extension whose `setup` adds the
