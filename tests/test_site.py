@@ -156,6 +156,9 @@ def built() -> Path:
 @pytest.mark.site
 def test_the_built_site_has_every_page_and_no_broken_link(built):
     assert site.check_site(built, LESSONS, EXERCISES) == []
+    # only what is published: no Sphinx caches, no MyST-NB working copies
+    assert sorted(p.name for p in built.iterdir()) == [".nojekyll", "en", "index.html", "zh"]
+    assert not [p for p in built.rglob(".*") if p.name != ".nojekyll"]
 
 
 @pytest.mark.site

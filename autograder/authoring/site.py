@@ -350,14 +350,21 @@ def _root_index() -> str:
 
 
 def sphinx_build(src: Path, out: Path, log: Path) -> None:
-    """One language's Sphinx build in a subprocess; a failure shows the log's tail."""
+    """One language's Sphinx build in a subprocess; a failure shows the log's tail.
+
+    Sphinx writes into the staging folder and only its HTML is copied to `out`: beside its output folder it leaves
+    its doctrees and MyST-NB's `jupyter_execute/` (copies of every figure), which the site must not publish.
+    """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(paths.ROOT), os.environ.get("PYTHONPATH")) if p)}
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", "-j", "1", str(src), str(out)]
+    html_dir = src / "_build" / "html"
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", "-j", "1",
+           "-d", str(src / "_build" / "doctrees"), str(src), str(html_dir)]
     with log.open("w", encoding="utf-8") as handle:
         done = subprocess.run(cmd, env=env, cwd=src, stdout=handle, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
         raise SiteError(f"sphinx-build failed for {paths.shown(src)} (log: {paths.shown(log)}):\n{tail}")
+    shutil.copytree(html_dir, out, ignore=shutil.ignore_patterns(".buildinfo", "_sources"))
 
 
 def build(out: Path = SITE, stage_root: Path = STAGE, executed: Path = EXECUTED) -> float:
