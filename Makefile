@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 COURSE_LANG ?= en
 
-.PHONY: help install lab demo report notebooks check-sync run-notebooks test-gpu unit integration grading lint signatures course test clean
+.PHONY: help install lab demo report notebooks check-sync run-notebooks site test-gpu unit integration grading lint signatures course test clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -72,11 +72,15 @@ NOTEBOOK_KIND ?= all
 run-notebooks: $(INSTALLED)  ## execute every lesson and instructor exercise with papermill (NOTEBOOK_KIND=lesson|exercise|all)
 	$(PY) -m autograder.build run --kind $(NOTEBOOK_KIND)
 
+# The site shows the lessons run-notebooks executed (it never runs one itself): without them it says to run that first.
+site: $(INSTALLED)  ## the course website in build/site/ (en + zh) from the executed lessons: run-notebooks NOTEBOOK_KIND=lesson first
+	$(PY) -m autograder.build site
+
 test-gpu:  ## run-notebooks on CUDA; fails loudly without a GPU (PY=python3 uses an existing interpreter)
 	JAX_PLATFORMS=cuda $(PY) -m autograder.build run --require-backend cuda --out build/gpu
 
 unit: $(INSTALLED)  ## fast in-process tests (under a minute): wire, plan, submissions, results, sources
-	$(PY) -m pytest -q -m "not grading and not integration"
+	$(PY) -m pytest -q -m "not grading and not integration and not site"
 
 integration: $(INSTALLED)  ## the build tools and papermill in subprocesses (check-sync's own tests)
 	$(PY) -m pytest -q -n 2 -m integration
@@ -101,11 +105,13 @@ report: $(COURSE_INSTALLED)  ## make report DIR=<course> ASSIGNMENT=NN_slug: cla
 	@test -n "$(DIR)" && test -n "$(ASSIGNMENT)" || { echo "usage: make report DIR=<course> ASSIGNMENT=NN_slug" >&2; exit 2; }
 	@$(PY) -m autograder.grading.report "$(DIR)" "$(ASSIGNMENT)" --lang $(COURSE_LANG)
 
-test: $(INSTALLED)  ## everything CI runs: check-sync, lint, unit, integration and grading tests, run-notebooks
+test: $(INSTALLED)  ## everything CI runs: check-sync, lint, unit, integration and grading tests, run-notebooks, site
 	$(MAKE) --no-print-directory check-sync
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=30
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=30 -m "not site"
 	$(MAKE) --no-print-directory run-notebooks NOTEBOOK_KIND=lesson
+	$(MAKE) --no-print-directory site
+	$(PY) -m pytest -q -m site tests/test_site.py
 
 # make test also sets up the browser that tests/test_browser.py drives
 test: $(BROWSER_INSTALLED)

@@ -1,4 +1,4 @@
-"""Command line behind the Makefile's verbs: notebooks, check-sync, run-notebooks, try, signatures, course."""
+"""Command line behind the Makefile's verbs: notebooks, check-sync, run-notebooks, try, signatures, course, site."""
 from __future__ import annotations
 
 import argparse
@@ -197,6 +197,12 @@ def cmd_signatures(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_site(_args) -> int:
+    from autograder.authoring.site import main_build
+
+    return main_build()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.build", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     course.add_argument("dir")
     course.add_argument("--lang", choices=LANGS, default=LANGS[0])
     course.set_defaults(func=cmd_course)
+    sub.add_parser("site", help="the course website in build/site/ from the executed lessons, checked"
+                   ).set_defaults(func=cmd_site)
     args = parser.parse_args(argv)
     # the package's modules log; the command line shows their INFO lines as plain progress
     ours = logging.getLogger("autograder")

