@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# test_packaging reads environment.yml with pip's own parser, which loads the standard library's distutils; nbgrader
+# imported later in the same worker pulls in setuptools, whose distutils shim then fails its own assertion.
+os.environ.setdefault("SETUPTOOLS_USE_DISTUTILS", "stdlib")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
