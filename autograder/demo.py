@@ -78,7 +78,7 @@ TEXT = {
     "wiped": {"en": "demo: {path} wiped (a throw-away course; nothing outside it is touched), course language: {language}",
               "zh": "demo：已清空 {path}（一次性的演示课程，不会动它以外的任何文件），课程语言：{language}"},
     "step": {"en": "[{i:2d}] {what}", "zh": "[{i:2d}] {what}"},
-    "course": {"en": "make the course", "zh": "创建课程"},
+    "course": {"en": "create the course", "zh": "创建课程"},
     "limit": {"en": "nbgrader_config.py: step limit {s} s for the demo", "zh": "nbgrader_config.py：演示用的单步时限 {s} 秒"},
     "roster": {"en": "import the roster ({n} students)", "zh": "导入学生名单（{n} 名学生）"},
     "due": {"en": "due date {date}", "zh": "截止时间 {date}"},
