@@ -34,7 +34,7 @@ import nbformat
 
 from autograder import paths
 from autograder.authoring import wrong
-from autograder.grading.report import display_width, table
+from autograder.grading.report import display_width, phrase, table
 from autograder.notebook_format import LANGS
 
 SLUG = "06_control_flow"  # the chapter that grades fastest (its questions compile in ~10 s)
@@ -122,8 +122,7 @@ TEXT = {
 
 
 def say(key: str, lang: str, **values) -> str:
-    table_ = TEXT[key]
-    return table_.get(lang, table_["en"]).format(**values)
+    return phrase(TEXT, key, lang, **values)
 
 
 class DemoError(Exception):

@@ -48,6 +48,13 @@ def chromium():
         driver.stop()
 
 
+def new_context(browser):
+    """A fresh browser profile: a laptop-sized window, English locale, generous waits."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(WAIT_MS)
+    return context
+
+
 def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 

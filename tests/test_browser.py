@@ -197,8 +197,7 @@ def _answer_writes(route):
 
 def _new_context(chromium):
     """A fresh browser profile that reads the course but never writes its files (see _answer_writes)."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.set_default_timeout(WAIT_MS)
+    context = browserlib.new_context(chromium)
     context.route("**/api/contents/**", _answer_writes)
     return context
 

@@ -285,8 +285,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.set_default_timeout(browserlib.WAIT_MS)
+    context = browserlib.new_context(browser)
     try:
         yield context.new_page()
     finally:

@@ -9,6 +9,7 @@ build/screenshots/site-*.png. Without Chromium, a Chinese font or Playwright it 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import posixpath
@@ -18,14 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder import browser as browser_setup
+import browserlib
 from autograder import paths
 from autograder.authoring import site
 from autograder.notebook_format import LANGS
 from conftest import ROOT
 
 LESSONS, EXERCISES = paths.chapters("lesson"), paths.chapters("exercise")
-SCREENSHOTS = ROOT / "build" / "screenshots"
 CHAPTER = "03_autodiff"  # a chapter with figures, printed outputs and math
 # A JAX term each language's search must find, and a page it must list (the Chinese one is a glossary term: jieba
 # must cut it as one word).
@@ -190,11 +190,16 @@ def test_exercise_pages_hold_no_solutions_or_hidden_tests(built, lang):
         assert not leaked, f"{lang}/exercises/{slug}.html shows {leaked}"
 
 
-def _serve(root: Path):
+@contextlib.contextmanager
+def _served(root: Path):
+    """The built site over HTTP on 127.0.0.1 (as GitHub Pages serves it); its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -204,26 +209,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.mark.site
 def test_a_reader_switches_language_sees_outputs_and_searches(built):
-    reason = browser_setup.unavailable()
-    if reason is not None:
-        (pytest.fail if browser_setup.in_ci() else pytest.skip)(f"real-browser tests: {reason}")
-    from playwright.sync_api import expect, sync_playwright  # a dev tool: imported only once it is known to be there
+    from playwright.sync_api import expect  # a dev tool: browserlib.chromium() checked it is there
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    server = _serve(built)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    driver = sync_playwright().start()
-    try:
-        # No network: every host name fails to resolve, so a page that needed one would show it.
-        args = [*browser_setup.launch_args(), "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-        browser = driver.chromium.launch(executable_path=browser_setup.chromium(), args=args, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with browserlib.chromium() as browser, _served(built) as base:
+        page = browserlib.new_context(browser).new_page()
         elsewhere = []
         page.on("request", lambda request: None if request.url.startswith(base) else elsewhere.append(request.url))
 
         page.goto(f"{base}/en/lessons/{CHAPTER}.html")
         expect(page.locator("article h1").first).to_contain_text(site.title(CHAPTER, "en"))
-        page.screenshot(path=SCREENSHOTS / "site-en-lesson.png")
+        browserlib.screenshot(page, "site-en-lesson.png")
         page.locator("a.course-lang-switch").click()
         page.wait_for_url(f"{base}/zh/lessons/{CHAPTER}.html")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -232,7 +227,7 @@ def test_a_reader_switches_language_sees_outputs_and_searches(built):
         figure.scroll_into_view_if_needed()
         expect(figure).to_be_visible()
         assert figure.evaluate("img => img.complete && img.naturalWidth > 0"), "the figure did not load"
-        page.screenshot(path=SCREENSHOTS / "site-zh-figure.png")
+        browserlib.screenshot(page, "site-zh-figure.png")
         output = page.locator(".cell_output .output.stream, .cell_output .output.text_plain").first
         expect(output).to_be_visible()
         assert output.inner_text().strip()
@@ -252,9 +247,5 @@ def test_a_reader_switches_language_sees_outputs_and_searches(built):
             found = [results.nth(i).get_attribute("href") for i in range(results.count())]
             assert any(posixpath.normpath(href.split("#")[0].split("?")[0]) == hit for href in found), \
                 f"{lang}: searching {term} does not list {hit}: {found}"
-            page.screenshot(path=SCREENSHOTS / f"site-{lang}-search.png")
+            browserlib.screenshot(page, f"site-{lang}-search.png")
         assert not elsewhere, f"the pages asked for something off this site: {elsewhere}"
-        browser.close()
-    finally:
-        driver.stop()
-        server.shutdown()

@@ -84,9 +84,14 @@ TEXT = {
 }
 
 
-def say(key: str, lang: str, **values) -> str:
-    table = TEXT[key]
+def phrase(texts: dict[str, dict[str, str]], key: str, lang: str, **values) -> str:
+    """texts[key] in `lang` (English where it has none), filled in."""
+    table = texts[key]
     return table.get(lang, table["en"]).format(**values)
+
+
+def say(key: str, lang: str, **values) -> str:
+    return phrase(TEXT, key, lang, **values)
 
 
 class ReportError(Exception):
